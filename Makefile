@@ -1,0 +1,47 @@
+# The two commands: `make run` (set up and run the app) and `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install install-dev run test lint browser bench migrate
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.requirements: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.requirements-dev: requirements-dev.txt requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.requirements
+
+## install: venv, requirements, database, static files, the shipped model registered (idempotent)
+install: $(VENV)/.requirements migrate
+
+migrate:
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py register_default_model
+
+## run: install, then Redis (embedded unless REDIS_URL), gunicorn, Celery workers and beat
+run: install
+	$(PY) manage.py runstack
+
+## browser: Debian's chromium for the browser tests, when missing
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+lint: $(VENV)/.requirements-dev
+	$(PY) -m ruff check .
+
+## test: the whole suite (lint, unit, integration with Redis + a Celery worker, browser)
+test: $(VENV)/.requirements-dev browser lint
+	$(PY) -m pytest
+
+## bench: inference and upload-to-diagnosis latency, memory, cold start
+bench: $(VENV)/.requirements-dev migrate
+	$(PY) benchmarks/inference.py

@@ -1,0 +1,67 @@
+"""Running a model on a photo: a :class:`Predictor` per model, loaded once per worker process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from django.conf import settings
+
+from classifier.artifacts import MODEL_FILENAME, ModelManifest
+from classifier.decision import Diagnosis, diagnose
+from classifier.preprocessing import load_model_input
+from classifier.runtimes import load_runtime
+
+logger = logging.getLogger(__name__)
+
+
+class Predictor:
+    """A loaded model with its labels: photo in, :class:`Diagnosis` out."""
+
+    def __init__(self, model_path: Path | str, manifest: ModelManifest, runtime_path: str | None = None) -> None:
+        self.manifest = manifest
+        self.runtime = load_runtime(str(model_path), runtime_path)
+
+    @classmethod
+    def from_directory(cls, model_dir: Path | str, runtime_path: str | None = None) -> Predictor:
+        """A model directory as training writes it: ``model.tflite`` beside ``labels.json``."""
+        return cls(Path(model_dir) / MODEL_FILENAME, ModelManifest.read(model_dir), runtime_path)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.manifest.labels
+
+    def probabilities(self, source: str | BinaryIO) -> np.ndarray:
+        image = load_model_input(source, self.manifest.image_size)
+        return self.runtime.predict(image[np.newaxis])[0]
+
+    def predict(self, source: str | BinaryIO) -> Diagnosis:
+        return diagnose(
+            self.probabilities(source),
+            self.manifest.labels,
+            self.manifest.reject_label,
+            unsure_below=settings.CLASSIFIER_UNSURE_BELOW,
+        )
+
+
+_cache_lock = threading.Lock()
+_cached: dict[str, tuple[tuple[int, str], Predictor]] = {}
+
+
+def predictor_for(version) -> Predictor:
+    """The process's predictor for a model version, loaded the first time it is asked for.
+
+    One model is kept: when the active version changes, the next task loads the new one and
+    the old one is dropped, so workers follow a promotion or rollback without a restart.
+    """
+    with _cache_lock:
+        cached = _cached.get("active")
+        key = (version.pk, version.model_file.name)
+        if cached is None or cached[0] != key:
+            logger.info("loading model version %s", version)
+            manifest = ModelManifest(list(version.labels), version.image_size, version.reject_label or None)
+            _cached["active"] = (key, Predictor(version.model_file.path, manifest))
+        return _cached["active"][1]

@@ -1,0 +1,38 @@
+"""Classification metrics in plain numpy (the worker side has no scikit-learn)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def confusion_matrix(true: list[str], predicted: list[str], labels: list[str]) -> list[list[int]]:
+    """Rows are true labels, columns predicted labels, both in ``labels`` order."""
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=int)
+    for t, p in zip(true, predicted, strict=True):
+        matrix[index[t], index[p]] += 1
+    return matrix.tolist()
+
+
+def classification_summary(true: list[str], predicted: list[str], labels: list[str]) -> dict:
+    """Accuracy, per-class precision/recall/support and the confusion matrix."""
+    matrix = np.array(confusion_matrix(true, predicted, labels))
+    total = int(matrix.sum())
+    per_class = {}
+    for i, label in enumerate(labels):
+        support = int(matrix[i].sum())
+        predicted_count = int(matrix[:, i].sum())
+        if support == 0 and predicted_count == 0:
+            continue
+        per_class[label] = {
+            "precision": round(matrix[i, i] / predicted_count, 4) if predicted_count else 0.0,
+            "recall": round(matrix[i, i] / support, 4) if support else 0.0,
+            "support": support,
+        }
+    return {
+        "accuracy": round(float(np.trace(matrix)) / total, 4) if total else 0.0,
+        "per_class": per_class,
+        "confusion_matrix": matrix.tolist(),
+        "labels": labels,
+        "count": total,
+    }

@@ -1,0 +1,138 @@
+"""Writes: storing submissions, recording predictions, registering and activating model versions."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from uuid import UUID
+
+from django.core.files.base import ContentFile, File
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from classifier.artifacts import MODEL_FILENAME, ModelManifest
+from classifier.decision import Diagnosis
+from classifier.models import ModelVersion, Prediction, Submission
+from classifier.validators import CleanPhoto
+
+logger = logging.getLogger(__name__)
+
+
+def create_submission(photo: CleanPhoto, district: str = "") -> Submission:
+    """Store the row and the image together, then enqueue inference once the row is committed.
+
+    If the database write fails the stored file is removed, so no orphan files are left.
+    """
+    submission = Submission(district=district, width=photo.width, height=photo.height)
+    submission.image.save(f"{submission.id}.jpg", ContentFile(photo.content), save=False)
+    try:
+        with transaction.atomic():
+            submission.save(force_insert=True)
+            transaction.on_commit(lambda: enqueue_inference(submission.id))
+    except Exception:
+        submission.image.delete(save=False)
+        raise
+    return submission
+
+
+def enqueue_inference(submission_id: UUID) -> bool:
+    """Publish the inference task; if the broker is down, leave the submission for the sweeper."""
+    from classifier.tasks import diagnose_submission
+
+    try:
+        diagnose_submission.apply_async(args=[str(submission_id)])
+    except Exception:  # kombu raises many kinds of connection errors
+        logger.warning("could not enqueue submission %s; the sweeper will retry", submission_id, exc_info=True)
+        return False
+    Submission.objects.filter(pk=submission_id).update(enqueue_count=F("enqueue_count") + 1, updated_at=timezone.now())
+    return True
+
+
+def record_prediction(
+    submission_id: UUID | str, version: ModelVersion, diagnosis: Diagnosis, inference_ms: float
+) -> Prediction:
+    """Save the prediction once. A redelivered task finds it there and changes nothing."""
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().get(pk=submission_id)
+        existing = Prediction.objects.filter(submission=submission).first()
+        if existing:
+            return existing
+        try:
+            with transaction.atomic():
+                prediction = Prediction.objects.create(
+                    submission=submission,
+                    model_version=version,
+                    label=diagnosis.label,
+                    confidence=diagnosis.confidence,
+                    margin=diagnosis.margin,
+                    top=diagnosis.top,
+                    is_potato_leaf=diagnosis.is_potato_leaf,
+                    is_unsure=diagnosis.is_unsure,
+                    inference_ms=inference_ms,
+                )
+        except IntegrityError:  # another delivery won the race
+            return Prediction.objects.get(submission=submission)
+        submission.status = Submission.Status.DONE
+        submission.completed_at = timezone.now()
+        submission.error = ""
+        submission.save(update_fields=["status", "completed_at", "error", "updated_at"])
+    return prediction
+
+
+def mark_submission_failed(submission_id: UUID | str, error: str) -> None:
+    Submission.objects.filter(pk=submission_id, status=Submission.Status.PENDING).update(
+        status=Submission.Status.FAILED, error=error[:2000], completed_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def register_model_version(
+    model_dir: Path | str,
+    created_by: str,
+    metrics: dict | None = None,
+    parent: ModelVersion | None = None,
+    notes: str = "",
+) -> ModelVersion:
+    """Copy a model directory's file into media storage and add it as a candidate version."""
+    manifest = ModelManifest.read(model_dir)
+    number = (ModelVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
+    version = ModelVersion(
+        number=number,
+        labels=manifest.labels,
+        image_size=manifest.image_size,
+        reject_label=manifest.reject_label or "",
+        metrics=metrics or {},
+        parent=parent,
+        created_by=created_by,
+        notes=notes,
+    )
+    with open(Path(model_dir) / MODEL_FILENAME, "rb") as model_file:
+        version.model_file.save(MODEL_FILENAME, File(model_file), save=False)
+    version.save()
+    return version
+
+
+@transaction.atomic
+def activate_model_version(version: ModelVersion) -> ModelVersion:
+    """Make ``version`` the one active model; the one before it is retired."""
+    ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE).exclude(pk=version.pk).update(
+        status=ModelVersion.Status.RETIRED
+    )
+    version.status = ModelVersion.Status.ACTIVE
+    version.activated_at = timezone.now()
+    version.save(update_fields=["status", "activated_at"])
+    return version
+
+
+def ensure_default_model(model_dir: Path | str) -> ModelVersion | None:
+    """Register and activate the shipped model when no version exists yet (first start)."""
+    if ModelVersion.objects.exists():
+        return None
+    metrics_path = Path(model_dir) / "metrics.json"
+    metrics = {}
+    if metrics_path.exists():
+        metrics = json.loads(metrics_path.read_text())
+    version = register_model_version(model_dir, created_by="shipped", metrics=metrics, notes="Shipped default model")
+    return activate_model_version(version)

@@ -1,0 +1,69 @@
+"""Celery tasks on the ``inference`` queue. This module never imports TensorFlow.
+
+``acks_late`` with ``reject_on_worker_lost``: a task is acknowledged only after it finishes, so a
+worker killed mid-task leaves the message to be delivered again; ``record_prediction`` makes
+that second delivery harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from celery import shared_task
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import OperationalError
+
+from classifier import selectors, services
+from classifier.inference import predictor_for
+from classifier.models import Submission
+
+logger = logging.getLogger(__name__)
+
+
+class NoActiveModel(RuntimeError):
+    pass
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, NoActiveModel),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=20,
+)
+def diagnose_submission(submission_id: str) -> str:
+    """Run the active model on one submission and store the prediction (at most once)."""
+    submission = selectors.submission_with_prediction(submission_id)
+    if submission is None:
+        logger.warning("submission %s not found", submission_id)
+        return "missing"
+    if submission.status != Submission.Status.PENDING:
+        return submission.status
+    version = selectors.active_model_version()
+    if version is None:
+        raise NoActiveModel("no active model version; run `manage.py register_default_model`")
+    predictor = predictor_for(version)
+    started = time.perf_counter()
+    try:
+        with default_storage.open(submission.image.name, "rb") as image_file:
+            diagnosis = predictor.predict(image_file)
+    except (OSError, ValueError) as error:
+        logger.exception("could not diagnose submission %s", submission_id)
+        services.mark_submission_failed(submission_id, f"{type(error).__name__}: {error}")
+        return Submission.Status.FAILED
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    services.record_prediction(submission_id, version, diagnosis, elapsed_ms)
+    return Submission.Status.DONE
+
+
+@shared_task
+def requeue_stale_submissions() -> int:
+    """Enqueue again every submission left pending too long (run by Celery beat every minute)."""
+    ids = selectors.stale_pending_submission_ids(settings.STALE_SUBMISSION_SECONDS)
+    requeued = sum(services.enqueue_inference(submission_id) for submission_id in ids)
+    if ids:
+        logger.info("requeued %s of %s stale pending submissions", requeued, len(ids))
+    return requeued

@@ -1,0 +1,194 @@
+"""Shared fixtures: media in a temporary folder, a real Redis, a real Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from webapp.embedded_redis import EmbeddedRedis, redis_answers
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls in browser tests
+# are still made from that one thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+REPO = Path(__file__).resolve().parent.parent
+DATA_ROOT = Path(settings.DATA_ROOT)
+PLANTVILLAGE = DATA_ROOT / "plantvillage-potato"
+TEST_REDIS_DB = 9
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("RUN_SLOW") == "1":
+        return
+    skip_slow = pytest.mark.skip(reason="full-size run: set RUN_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip_slow)
+
+
+@pytest.fixture(scope="session")
+def media_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, media_root):
+    settings.MEDIA_ROOT = media_root
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """REDIS_URL or TEST_REDIS_URL when set, else the machine's Redis, else an embedded one."""
+    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+    embedded = None
+    if not url:
+        base = "redis://127.0.0.1:6379"
+        if redis_answers(f"{base}/0"):
+            url = f"{base}/{TEST_REDIS_DB}"
+        else:
+            embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis") / "redis.db")
+            url = embedded.url
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    from webapp.celery import app
+
+    app.conf.broker_url = url
+    yield url
+    if embedded:
+        embedded.stop()
+
+
+def database_url_for_workers() -> str:
+    """A DATABASE_URL that points a child process at the test database."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{params['NAME']}"
+    user = params.get("USER") or ""
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{params['PORT']}" if params.get("PORT") else ""
+    return f"postgres://{auth}{params.get('HOST') or 'localhost'}{port}/{params['NAME']}"
+
+
+class WorkerProcess:
+    """A real ``celery worker`` child process on the inference queue."""
+
+    def __init__(self, redis_url: str, media_root: Path, log_path: Path, queues: str = "inference") -> None:
+        self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+        self.log_path = log_path
+        env = os.environ.copy()
+        env.update(
+            DJANGO_SETTINGS_MODULE="webapp.test_settings",
+            REDIS_URL=redis_url,
+            DATABASE_URL=database_url_for_workers(),
+            MEDIA_ROOT=str(media_root),
+            PYTHONUNBUFFERED="1",
+        )
+        self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "webapp",
+                "worker",
+                "-Q",
+                queues,
+                "--concurrency",
+                "1",
+                "-n",
+                self.name,
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        from webapp.celery import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()[-3000:]}")
+            if app.control.ping(destination=[self.name], timeout=0.5):
+                return
+        raise RuntimeError(f"worker not ready in {timeout}s:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, redis_url, media_root, tmp_path_factory):
+    worker = WorkerProcess(redis_url, media_root, tmp_path_factory.mktemp("logs") / "worker.log")
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Publishing fails as it does when Redis is unreachable (kombu's OperationalError)."""
+    import contextlib
+
+    from kombu.exceptions import OperationalError
+
+    from classifier.tasks import diagnose_submission
+
+    @contextlib.contextmanager
+    def down():
+        def refuse(*args, **kwargs):
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(diagnose_submission, "apply_async", refuse)
+            yield
+
+    return down
+
+
+@pytest.fixture
+def active_model(db):
+    from classifier.selectors import active_model_version
+    from classifier.services import ensure_default_model
+
+    ensure_default_model(settings.DEFAULT_MODEL_DIR)
+    return active_model_version()
+
+
+def wait_for_status(submission_id, timeout: float = 60.0, not_status: str = "pending") -> str:
+    from classifier.models import Submission
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = Submission.objects.values_list("status", flat=True).get(pk=submission_id)
+        if status != not_status:
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"submission {submission_id} still {not_status} after {timeout}s")

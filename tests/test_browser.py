@@ -1,0 +1,65 @@
+"""A farmer's flow in a real browser: Debian's chromium driven by Playwright."""
+
+import shutil
+
+import pytest
+
+from tests.images import heldout_photos
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM:
+        pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_farmer_uploads_a_late_blight_photo_and_sees_the_diagnosis(
+    phone, live_server, celery_worker_process, active_model
+):
+    phone.goto(live_server.url + "/")
+    phone.set_input_files("#id_image", str(heldout_photos("late_blight", 1)[0]))
+    phone.select_option("#id_district", "kabale")
+    phone.click("#submit-button")
+    phone.wait_for_url("**/s/*/", timeout=20_000)
+    diagnosis = phone.locator("#diagnosis")
+    diagnosis.wait_for(timeout=30_000)
+    assert diagnosis.inner_text() == "Late blight"
+    assert "What to do" in phone.content()
+
+
+def test_refused_file_shows_a_clear_message(phone, live_server, tmp_path):
+    not_a_photo = tmp_path / "notes.jpg"
+    not_a_photo.write_bytes(b"these are notes, not a photo")
+    phone.goto(live_server.url + "/")
+    phone.set_input_files("#id_image", str(not_a_photo))
+    phone.click("#submit-button")
+    error = phone.locator("#form-error")
+    error.wait_for(state="visible", timeout=10_000)
+    assert "not a photo we can read" in error.inner_text()

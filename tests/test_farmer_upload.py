@@ -1,0 +1,124 @@
+"""Uploading through the page and the API: stored once, refused clearly, nothing left behind."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from classifier.models import Submission
+from tests.images import heldout_photos, jpeg_bytes, noise_jpeg_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def stored_files(media_root: Path) -> list[Path]:
+    return [p for p in media_root.rglob("*") if p.is_file() and "submissions" in p.parts]
+
+
+def half_a_jpeg() -> bytes:
+    whole = jpeg_bytes(size=(500, 500))
+    return whole[: len(whole) // 2]
+
+
+def photo(content=None, name="leaf.jpg"):
+    return SimpleUploadedFile(name, content if content is not None else jpeg_bytes(), content_type="image/jpeg")
+
+
+def test_upload_page_has_camera_control(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'accept="image/*"' in html and 'capture="environment"' in html
+    for district in ("Rubanda", "Kabale", "Kisoro"):
+        assert district in html
+
+
+def test_api_accepts_a_photo_and_enqueues_after_commit(client, django_capture_on_commit_callbacks, monkeypatch):
+    enqueued = []
+    monkeypatch.setattr("classifier.services.enqueue_inference", enqueued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/submissions", {"image": photo(), "district": "kabale"})
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "pending"
+    submission = Submission.objects.get(pk=body["id"])
+    assert body["url"] == f"/s/{submission.id}/"
+    assert submission.district == "kabale"
+    assert enqueued == [submission.id]
+
+
+def test_page_upload_redirects_to_result(client):
+    response = client.post("/", {"image": photo(), "district": "kisoro"})
+    assert response.status_code == 302
+    submission = Submission.objects.get()
+    assert response["Location"] == reverse("submission", args=[submission.id])
+    page = client.get(response["Location"])
+    assert "Looking at your leaf" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Please choose or take a photo"),
+        ({"image": photo(b"")}, "empty"),
+        ({"image": photo(b"GIF89a not really")}, "not a photo we can read"),
+        ({"image": photo(half_a_jpeg())}, "incomplete or damaged"),
+        ({"image": photo(), "district": "nairobi"}, "Unknown district"),
+        ({"photo": photo()}, "Please choose or take a photo"),
+    ],
+    ids=["missing", "empty", "not-image", "truncated", "bad-district", "wrong-field"],
+)
+def test_bad_uploads_get_400_and_store_nothing(client, media_root, data, message):
+    before = set(stored_files(media_root))
+    api = client.post("/api/v1/submissions", data)
+    assert api.status_code == 400
+    assert message in api.json()["error"]
+    for value in data.values():
+        if hasattr(value, "seek"):
+            value.seek(0)
+    page = client.post("/", data)
+    assert page.status_code == 400
+    assert message in page.content.decode()
+    assert Submission.objects.count() == 0
+    assert set(stored_files(media_root)) == before
+
+
+def test_oversized_upload_is_refused(client, settings, media_root):
+    settings.MAX_UPLOAD_BYTES = 10_000
+    response = client.post("/api/v1/submissions", {"image": photo(noise_jpeg_bytes((600, 600)))})
+    assert response.status_code == 400
+    assert "too big" in response.json()["error"]
+    assert Submission.objects.count() == 0
+
+
+def test_database_failure_leaves_no_orphan_file(client, media_root, monkeypatch):
+    def broken_save(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(Submission, "save", broken_save)
+    before = set(stored_files(media_root))
+    with pytest.raises(RuntimeError):
+        client.post("/api/v1/submissions", {"image": photo()})
+    assert set(stored_files(media_root)) == before
+
+
+def test_broker_down_keeps_the_submission_pending(client, django_capture_on_commit_callbacks, broker_down):
+    with broker_down(), django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/submissions", {"image": photo()})
+    assert response.status_code == 202
+    submission = Submission.objects.get()
+    assert submission.status == "pending" and submission.enqueue_count == 0
+
+
+def test_api_detail_and_unknown_ids(client):
+    assert client.get("/api/v1/submissions/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert client.get("/s/00000000-0000-0000-0000-000000000000/").status_code == 404
+    assert client.get("/api/v1/submissions/not-a-uuid").status_code == 404
+
+
+def test_real_photo_upload_keeps_its_pixels(client):
+    path = heldout_photos("late_blight", 1)[0]
+    response = client.post("/api/v1/submissions", {"image": photo(path.read_bytes(), path.name)})
+    submission = Submission.objects.get(pk=response.json()["id"])
+    assert (submission.width, submission.height) == (256, 256)

@@ -1,0 +1,60 @@
+"""End to end with a real Redis broker and a real Celery worker process (no eager mode)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from classifier.models import Prediction, Submission
+from classifier.services import enqueue_inference
+from tests.conftest import wait_for_status
+from tests.images import heldout_photos
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def upload(client, path):
+    return client.post(
+        "/api/v1/submissions",
+        {"image": SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/jpeg"), "district": "rubanda"},
+    )
+
+
+def test_upload_is_diagnosed_by_the_worker(client, celery_worker_process, active_model):
+    path = heldout_photos("late_blight", 1)[0]
+    response = upload(client, path)
+    assert response.status_code == 202
+    submission_id = response.json()["id"]
+    assert wait_for_status(submission_id) == "done"
+    body = client.get(f"/api/v1/submissions/{submission_id}").json()
+    assert body["status"] == "done"
+    prediction = body["prediction"]
+    assert prediction["label"] == "late_blight"
+    assert prediction["is_potato_leaf"] is True
+    assert prediction["model_version"] == active_model.number
+    assert len(prediction["top"]) == 3
+    assert prediction["top"][0]["label"] == "late_blight"
+
+
+def test_submission_left_pending_by_a_broker_outage_completes_after_requeue(
+    client, celery_worker_process, active_model, broker_down
+):
+    with broker_down():
+        response = upload(client, heldout_photos("early_blight", 1)[0])
+    submission_id = response.json()["id"]
+    assert response.status_code == 202
+    assert Submission.objects.get(pk=submission_id).status == "pending"
+    # The broker is back: the sweeper's enqueue reaches the worker.
+    assert enqueue_inference(Submission.objects.get(pk=submission_id).id)
+    assert wait_for_status(submission_id) == "done"
+    assert Prediction.objects.filter(submission_id=submission_id).count() == 1
+
+
+def test_duplicate_deliveries_make_one_prediction(client, celery_worker_process, active_model):
+    response = upload(client, heldout_photos("healthy", 1)[0])
+    submission = Submission.objects.get(pk=response.json()["id"])
+    for _ in range(3):
+        enqueue_inference(submission.id)
+    assert wait_for_status(submission.id) == "done"
+    import time
+
+    time.sleep(1.0)  # let the extra deliveries run
+    assert Prediction.objects.filter(submission=submission).count() == 1

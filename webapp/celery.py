@@ -1,0 +1,11 @@
+"""The Celery application: inference and training run on separate queues and workers."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+
+app = Celery("potato")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

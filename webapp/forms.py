@@ -1,0 +1,33 @@
+"""Forms for the farmer pages and the API: the same checks for both."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from classifier.models import District
+from classifier.validators import validate_photo
+
+
+class SubmissionForm(forms.Form):
+    image = forms.FileField(
+        label=_("Photo of a potato leaf"),
+        error_messages={"required": _("Please choose or take a photo of a potato leaf.")},
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    district = forms.ChoiceField(
+        label=_("District"),
+        choices=[("", _("Choose your district"))] + list(District.choices),
+        required=False,
+        error_messages={"invalid_choice": _("Unknown district. Choose Rubanda, Kabale, Kisoro or Other.")},
+    )
+
+    def clean_image(self):
+        upload = self.cleaned_data["image"]
+        self.cleaned_photo = validate_photo(upload)
+        return upload
+
+    def first_error(self) -> str:
+        for errors in self.errors.values():
+            return str(errors[0])
+        return ""

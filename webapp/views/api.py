@@ -1,0 +1,33 @@
+"""JSON API for clients and tests: ``/api/v1/submissions``."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from classifier import selectors, services
+from webapp.forms import SubmissionForm
+from webapp.presenters import submission_dict
+
+
+@csrf_exempt  # a cookie-less API for apps; it changes nothing but its own new submission
+@require_POST
+def create_submission(request: HttpRequest) -> JsonResponse:
+    form = SubmissionForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        return JsonResponse({"error": form.first_error(), "errors": errors}, status=400)
+    submission = services.create_submission(form.cleaned_photo, form.cleaned_data["district"])
+    return JsonResponse(
+        {"id": str(submission.id), "status": submission.status, "url": submission_dict(submission)["url"]},
+        status=202,
+    )
+
+
+@require_GET
+def submission_detail(request: HttpRequest, submission_id) -> JsonResponse:
+    submission = selectors.submission_with_prediction(submission_id)
+    if submission is None:
+        return JsonResponse({"error": "not found"}, status=404)
+    return JsonResponse(submission_dict(submission))

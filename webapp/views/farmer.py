@@ -1,0 +1,29 @@
+"""Farmer pages: upload a photo, then watch it become a diagnosis."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from classifier import selectors, services
+from webapp.forms import SubmissionForm
+from webapp.presenters import present_submission
+
+
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = SubmissionForm(request.POST, request.FILES)
+        if form.is_valid():
+            submission = services.create_submission(form.cleaned_photo, form.cleaned_data["district"])
+            return redirect("submission", submission_id=submission.id)
+        return render(request, "farmer/upload.html", {"form": form}, status=400)
+    return render(request, "farmer/upload.html", {"form": SubmissionForm()})
+
+
+def submission(request: HttpRequest, submission_id) -> HttpResponse:
+    found = selectors.submission_with_prediction(submission_id)
+    if found is None:
+        raise Http404("No such photo")
+    return render(request, "farmer/submission.html", {"result": present_submission(found)})
