@@ -47,10 +47,10 @@ class DefaultModelConfig:
     head_learning_rate: float = 1e-3
     finetune_epochs: int = 4
     finetune_learning_rate: float = 1e-4
-    patience: int = 3
+    patience: int = 2
     holdout_fraction: float = 0.2
     field_holdout_fraction: float = 0.5
-    field_weight: float = 10.0
+    field_weight: float = 4.0
     max_per_class: int | None = None
     seed: int = 1337
 

@@ -30,12 +30,12 @@ class Command(BaseCommand):
             nargs="*",
             default=[data_root / "plantvillage-negatives", data_root / "field-negatives"],
         )
-        parser.add_argument("--field", type=Path, default=data_root / "field-potato")
+        parser.add_argument("--field", default=str(data_root / "field-potato"), help="field photos ('' for none)")
         parser.add_argument("--weights", default=settings.IMAGENET_WEIGHTS)
         parser.add_argument("--out", type=Path, default=settings.DEFAULT_MODEL_DIR)
         parser.add_argument("--image-size", type=int, default=128)
         parser.add_argument("--head-epochs", type=int, default=6)
-        parser.add_argument("--finetune-epochs", type=int, default=8)
+        parser.add_argument("--finetune-epochs", type=int, default=4)
         parser.add_argument("--max-per-class", type=int, default=None, help="cap photos per class (quick runs)")
 
     def handle(self, *args, **options):
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         config = DefaultModelConfig(
             data_dir=options["data"],
             negatives_dirs=options["negatives"],
-            field_dir=options["field"] if options["field"] and options["field"].is_dir() else None,
+            field_dir=Path(options["field"]) if options["field"] else None,
             weights=None if weights in ("", "none", "None") else weights,
             reject_label=settings.REJECT_LABEL,
             image_size=options["image_size"],

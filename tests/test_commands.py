@@ -1,0 +1,82 @@
+"""Management commands: evaluate_model on folders, train_model on a tiny dataset."""
+
+import json
+import shutil
+
+import pytest
+from django.core.management import call_command
+
+from tests.images import DATA_ROOT, heldout_photos
+
+
+@pytest.mark.django_db
+def test_evaluate_model_prints_json_summary(active_model, tmp_path, capsys):
+    for label in ("late_blight", "healthy"):
+        folder = tmp_path / label
+        folder.mkdir()
+        for path in heldout_photos(label, 4):
+            shutil.copy(path, folder / path.name)
+    peppers = tmp_path / "pepper"
+    peppers.mkdir()
+    for path in sorted((DATA_ROOT / "plantvillage-negatives" / "Pepper__bell___healthy").iterdir())[:4]:
+        shutil.copy(path, peppers / path.name)
+
+    call_command("evaluate_model", str(tmp_path), "--json")
+    output = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(output[-1])
+    assert set(result["per_class"]) == {"late_blight", "healthy", "pepper"}
+    assert result["per_class"]["pepper"]["support"] == 4
+    assert result["count"] == 12
+    assert sum(map(sum, result["confusion_matrix"])) == 12
+    assert result["accuracy"] >= 0.75
+    # Rejected photos over all photos: at least the peppers the model got right.
+    correct_peppers = result["per_class"]["pepper"]["recall"] * 4
+    assert result["rejection_rate"] >= correct_peppers / 12 - 1e-3
+    assert "Accuracy:" in "\n".join(output)
+
+
+@pytest.mark.django_db
+def test_evaluate_model_needs_an_active_model(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No active model"):
+        call_command("evaluate_model", str(tmp_path))
+
+
+def make_tiny_dataset(root, classes, per_class=6):
+    """Real photos under new class names: the class list comes from the folders."""
+    sources = heldout_photos("late_blight", per_class) + heldout_photos("healthy", per_class)
+    for index, name in enumerate(classes):
+        folder = root / name
+        folder.mkdir(parents=True)
+        for path in sources[index * per_class : (index + 1) * per_class]:
+            shutil.copy(path, folder / path.name)
+    return root
+
+
+def test_train_model_writes_a_servable_model_with_labels_from_folders(tmp_path):
+    data = make_tiny_dataset(tmp_path / "data", ["bacterial_wilt", "healthy"])
+    negatives = tmp_path / "negatives"
+    negatives.mkdir()
+    for path in sorted((DATA_ROOT / "plantvillage-negatives" / "Pepper__bell___healthy").iterdir())[:6]:
+        shutil.copy(path, negatives / path.name)
+    out = tmp_path / "model"
+    call_command(
+        "train_model",
+        "--data", str(data), "--negatives", str(negatives), "--field", "",
+        "--weights", "none", "--image-size", "64", "--head-epochs", "1", "--finetune-epochs", "1",
+        "--out", str(out),
+    )  # fmt: skip
+    labels = json.loads((out / "labels.json").read_text())
+    assert labels["labels"] == ["bacterial_wilt", "healthy", "not_potato_leaf"]
+    assert labels["image_size"] == 64
+    assert (out / "model.tflite").stat().st_size > 1_000_000
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "bacterial_wilt" in card and "python manage.py train_model" in card
+
+    from classifier.inference import Predictor
+
+    predictor = Predictor.from_directory(out)
+    diagnosis = predictor.predict(str(next((data / "healthy").iterdir())))
+    assert diagnosis.label in labels["labels"]
+    assert abs(sum(entry["confidence"] for entry in diagnosis.top) - 1.0) < 0.01
