@@ -43,5 +43,5 @@ test: $(VENV)/.requirements-dev browser lint
 	$(PY) -m pytest
 
 ## bench: inference and upload-to-diagnosis latency, memory, cold start
-bench: $(VENV)/.requirements-dev migrate
+bench: $(VENV)/.requirements-dev
 	$(PY) benchmarks/inference.py

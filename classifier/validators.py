@@ -1,7 +1,8 @@
 """Checking an uploaded photo before anything is stored, and making the copy we keep.
 
 Every refusal is a ``ValidationError`` with a message a farmer can act on. The stored copy is
-re-encoded: turned upright, at most ``STORED_IMAGE_MAX_SIDE`` pixels, with no EXIF (no GPS).
+re-encoded: turned upright, at most ``STORED_IMAGE_MAX_SIDE`` pixels (enough for officers to
+zoom in on a leaf, and what the page's own resizing sends anyway), with no EXIF (no GPS).
 """
 
 from __future__ import annotations
@@ -86,13 +87,15 @@ def _stored_copy(image: Image.Image) -> CleanPhoto:
     max_side = settings.STORED_IMAGE_MAX_SIDE
     try:
         if image.format in {"JPEG", "MPO"}:
-            image.draft("RGB", (max_side, max_side))
+            # Decode at 1/2, 1/4 or 1/8 scale while keeping at least half the stored size:
+            # a 12-megapixel photo then costs a fraction of a full decode.
+            image.draft("RGB", (max_side // 2, max_side // 2))
         upright = ImageOps.exif_transpose(image)  # decodes the whole photo: truncation shows here
         if upright.mode != "RGB":
             upright = _flatten(upright)
         upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
-        upright.save(buffer, format="JPEG", quality=STORED_JPEG_QUALITY, optimize=True)
+        upright.save(buffer, format="JPEG", quality=STORED_JPEG_QUALITY)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise ValidationError(
             _("The photo is incomplete or damaged (the upload may have been cut off). Please send it again."),

@@ -130,7 +130,7 @@ LOGIN_URL = "/accounts/login/"
 # Uploads: farmers' phones send photos already downscaled by the page; the limits are for the rest.
 MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 15 * 1024 * 1024))
 MAX_UPLOAD_PIXELS = int(os.environ.get("MAX_UPLOAD_PIXELS", 40_000_000))
-STORED_IMAGE_MAX_SIDE = 2048
+STORED_IMAGE_MAX_SIDE = int(os.environ.get("STORED_IMAGE_MAX_SIDE", 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
