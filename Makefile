@@ -19,8 +19,12 @@ $(VENV)/.requirements-dev: requirements-dev.txt requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.requirements
 
-## install: venv, requirements, database, static files, the shipped model registered (idempotent)
-install: $(VENV)/.requirements migrate
+## install: venv, requirements, secret key, database, static files, the shipped model (idempotent)
+install: $(VENV)/.requirements var/secret_key migrate
+
+var/secret_key: | $(PY)
+	mkdir -p var
+	umask 077 && $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
 migrate:
 	$(PY) manage.py migrate --noinput -v0
@@ -39,7 +43,7 @@ lint: $(VENV)/.requirements-dev
 	$(PY) -m ruff check .
 
 ## test: the whole suite (lint, unit, integration with Redis + a Celery worker, browser)
-test: $(VENV)/.requirements-dev browser lint
+test: $(VENV)/.requirements-dev var/secret_key browser lint
 	$(PY) -m pytest
 
 ## bench: inference and upload-to-diagnosis latency, memory, cold start

@@ -63,5 +63,22 @@ def predictor_for(version) -> Predictor:
         if cached is None or cached[0] != key:
             logger.info("loading model version %s", version)
             manifest = ModelManifest(list(version.labels), version.image_size, version.reject_label or None)
-            _cached["active"] = (key, Predictor(version.model_file.path, manifest))
+            _cached["active"] = (key, Predictor(local_model_path(version), manifest))
         return _cached["active"][1]
+
+
+def local_model_path(version) -> Path:
+    """A path the runtime can open: the file itself on local storage, else a cached copy."""
+    try:
+        return Path(version.model_file.path)
+    except NotImplementedError:  # remote storage such as S3 has no local path
+        pass
+    cache = Path(settings.MODEL_CACHE_DIR) / f"v{version.number}-{Path(version.model_file.name).name}"
+    if not cache.exists():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(".partial")
+        with version.model_file.open("rb") as source, open(partial, "wb") as target:
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                target.write(chunk)
+        partial.replace(cache)
+    return cache

@@ -1,7 +1,8 @@
 """Settings, read from the environment with embedded defaults (SQLite, local media, the shipped model).
 
-Environment variables: ``DEBUG``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DATABASE_URL``,
-``REDIS_URL``, ``MEDIA_ROOT``, ``IMAGENET_WEIGHTS``, ``DATA_ROOT``.
+Environment variables: ``DEBUG``, ``SECRET_KEY`` (or ``SECRET_KEY_FILE``), ``ALLOWED_HOSTS``,
+``HTTPS``, ``DATABASE_URL``, ``REDIS_URL``, ``MEDIA_ROOT`` or ``AWS_STORAGE_BUCKET_NAME`` (S3),
+``IMAGENET_WEIGHTS``, ``DATA_ROOT``; README.md lists them all.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -24,18 +26,22 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def local_secret_key(path: Path) -> str:
-    """A random key made once per machine and kept in var/: no key is ever written in the code."""
-    if not path.exists():
+def read_secret_key() -> str:
+    """SECRET_KEY from the environment, or from SECRET_KEY_FILE (``make install`` writes var/secret_key)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = Path(os.environ.get("SECRET_KEY_FILE", VAR_DIR / "secret_key"))
+    if key_file.exists():
+        return key_file.read_text().strip()
+    if DEBUG:
         from django.core.management.utils import get_random_secret_key
 
-        path.write_text(get_random_secret_key())
-        path.chmod(0o600)
-    return path.read_text().strip()
+        return get_random_secret_key()
+    raise ImproperlyConfigured("Set SECRET_KEY (or SECRET_KEY_FILE): it is required when DEBUG is off.")
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret_key(VAR_DIR / "secret_key")
+SECRET_KEY = read_secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -48,6 +54,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "django_ratelimit",
     "webapp",
     "classifier",
     "training",
@@ -62,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "webapp.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -127,6 +136,59 @@ STORAGES = {
 
 LOGIN_URL = "/accounts/login/"
 
+# Security. HTTPS=1 behind a TLS-terminating proxy turns on secure cookies, redirects and HSTS.
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz"]
+if env_bool("TRUST_X_FORWARDED_PROTO", HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Uploads per client IP (django-ratelimit, counted in the shared Redis cache). Behind a proxy,
+# set CLIENT_IP_HEADER=HTTP_X_FORWARDED_FOR so the farmer's address counts, not the proxy's.
+UPLOAD_RATE_LIMIT = os.environ.get("UPLOAD_RATE_LIMIT", "30/m").strip() or None  # "" turns it off
+RATELIMIT_FAIL_OPEN = True  # a Redis outage must not stop uploads
+RATELIMIT_IP_META_KEY = os.environ.get("CLIENT_IP_HEADER") or None
+# Django's own RedisCache increments atomically in Redis (INCRBY), which is all django-ratelimit
+# needs; its check only knows django-redis by name.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
+# S3-compatible media storage (django-storages) when a bucket is configured.
+if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
 # Uploads: farmers' phones send photos already downscaled by the page; the limits are for the rest.
 MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 15 * 1024 * 1024))
 MAX_UPLOAD_PIXELS = int(os.environ.get("MAX_UPLOAD_PIXELS", 40_000_000))
@@ -136,6 +198,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Redis: REDIS_URL, or the embedded Redis that `manage.py runstack` starts when it is unset.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "potato",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+}
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -164,7 +234,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-submissions": {
         "task": "classifier.tasks.requeue_stale_submissions",
-        "schedule": 60.0,
+        "schedule": float(os.environ.get("SWEEP_INTERVAL_SECONDS", 60)),
     },
 }
 
@@ -172,6 +242,8 @@ CELERY_BEAT_SCHEDULE = {
 INFERENCE_RUNTIME = os.environ.get("INFERENCE_RUNTIME", "classifier.runtimes.litert.LiteRTRuntime")
 INFERENCE_THREADS = int(os.environ.get("INFERENCE_THREADS", 1))
 DEFAULT_MODEL_DIR = BASE_DIR / "classifier" / "default_model"
+# Model files from remote storage (S3) are copied here for the runtime to open.
+MODEL_CACHE_DIR = Path(os.environ.get("MODEL_CACHE_DIR", VAR_DIR / "model-cache"))
 CLASSIFIER_UNSURE_BELOW = float(os.environ.get("CLASSIFIER_UNSURE_BELOW", 0.6))
 REJECT_LABEL = "not_potato_leaf"
 # A pending submission older than this is enqueued again by the sweeper.

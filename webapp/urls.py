@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/submissions", api.create_submission, name="api-submission-create"),
     path("api/v1/submissions/<uuid:submission_id>", api.submission_detail, name="api-submission-detail"),
     path("healthz", health.health, name="health"),
+    path("healthz/workers", health.workers, name="health-workers"),
     path("admin/", admin.site.urls),
 ]

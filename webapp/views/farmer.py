@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
 
 from classifier import selectors, services
 from webapp.forms import SubmissionForm
@@ -12,8 +15,12 @@ from webapp.presenters import present_submission
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit(group="upload", key="ip", rate=lambda group, request: settings.UPLOAD_RATE_LIMIT, method="POST", block=False)
 def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        if getattr(request, "limited", False):
+            message = _("Too many photos from this phone in a short time. Please wait a minute.")
+            return render(request, "farmer/upload.html", {"form": SubmissionForm(), "error": message}, status=429)
         form = SubmissionForm(request.POST, request.FILES)
         if form.is_valid():
             submission = services.create_submission(form.cleaned_photo, form.cleaned_data["district"])
