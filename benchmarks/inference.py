@@ -126,13 +126,13 @@ def bench_worker(env: dict[str, str], photo: Path) -> dict:
     from classifier import services
     from classifier.validators import validate_photo
     from webapp.celery import app
+    from webapp.processes import worker_command
 
     name = f"bench-{uuid.uuid4().hex[:6]}@localhost"
     log = open(BENCH_DIR / "worker.log", "wb")  # noqa: SIM115
     started = time.perf_counter()
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", "inference", "-c", "1",
-         "-n", name, "--without-gossip", "--without-mingle", "-l", "info"],
+        worker_command("inference", 1, name),
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     # Celery logs "<name> ready." once it consumes; polling the log keeps the timing fine-grained.
@@ -205,11 +205,12 @@ def wait_done(submission_id, timeout: float = 60) -> float:
 
 def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     from webapp.embedded_redis import free_port
+    from webapp.processes import web_command
 
     port = free_port()
     log = open(BENCH_DIR / "gunicorn.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "webapp.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "2"],
+        web_command(port=port, workers=1, threads=2),
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

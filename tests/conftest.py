@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from webapp.embedded_redis import EmbeddedRedis, redis_answers
+from webapp.processes import worker_command
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls in browser tests
 # are still made from that one thread.
@@ -96,28 +96,7 @@ class WorkerProcess:
         )
         self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "webapp",
-                "worker",
-                "-Q",
-                queues,
-                "--concurrency",
-                "1",
-                "-n",
-                self.name,
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "info",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
+            worker_command(queues, 1, self.name), cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
 
     def wait_ready(self, timeout: float = 90) -> None:

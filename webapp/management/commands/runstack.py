@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from webapp.embedded_redis import EmbeddedRedis
+from webapp.processes import beat_command, web_command, worker_command
 
 
 class Command(BaseCommand):
@@ -35,58 +35,14 @@ class Command(BaseCommand):
             embedded = EmbeddedRedis(settings.VAR_DIR / "redis" / "redis.db")
             env["REDIS_URL"] = embedded.url
             self.stdout.write(f"Embedded Redis on {embedded.url} (set REDIS_URL to use your own)")
-        python = sys.executable
         commands = {
-            "web": [
-                python,
-                "-m",
-                "gunicorn",
-                "webapp.wsgi",
-                "--bind",
-                f"{options['host']}:{options['port']}",
-                "--workers",
-                str(options["web_workers"]),
-                "--threads",
-                "4",
-                "--access-logfile",
-                "-",
-            ],
-            "inference": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "webapp",
-                "worker",
-                "-Q",
-                "inference",
-                "--concurrency",
-                str(options["inference_workers"]),
-                "-n",
-                "inference@%h",
-                "-l",
-                "info",
-            ],
+            "web": web_command(options["host"], options["port"], options["web_workers"]),
+            "inference": worker_command("inference", options["inference_workers"], "inference@%h"),
         }
         if not options["no_training_worker"]:
-            commands["training"] = [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "webapp",
-                "worker",
-                "-Q",
-                "training",
-                "--concurrency",
-                "1",
-                "-n",
-                "training@%h",
-                "-l",
-                "info",
-            ]
+            commands["training"] = worker_command("training", 1, "training@%h")
         if not options["no_beat"]:
-            commands["beat"] = [python, "-m", "celery", "-A", "webapp", "beat", "-l", "info"]
+            commands["beat"] = beat_command()
 
         processes = {name: subprocess.Popen(command, env=env) for name, command in commands.items()}
         self.stdout.write(
