@@ -1,0 +1,103 @@
+"""Nothing lost: kill -9 a worker mid-inference, restart Redis during an upload, lose the database.
+
+Every part runs as its own process (gunicorn, Celery worker and beat, a Redis server of the
+test's own), and the faults are real: SIGKILL, a stopped Redis, an unreachable database.
+"""
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from classifier.models import Prediction, Submission
+from tests.conftest import wait_for_status
+from tests.images import heldout_photos
+from tests.stack import Stack
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def upload(stack: Stack, label: str = "late_blight") -> str:
+    path = heldout_photos(label, 1)[0]
+    response = requests.post(
+        stack.url + "/api/v1/submissions", files={"image": (path.name, path.read_bytes(), "image/jpeg")}, timeout=10
+    )
+    assert response.status_code == 202, response.text
+    return response.json()["id"]
+
+
+@pytest.fixture
+def stack(tmp_path, media_root, active_model):
+    stack = Stack(
+        tmp_path,
+        media_root,
+        INFERENCE_RUNTIME="tests.slow_runtime.SlowRuntime",
+        SLOW_RUNTIME_MARKERS=str(tmp_path / "markers"),
+        SLOW_RUNTIME_SECONDS="3",
+        STALE_SUBMISSION_SECONDS="3",
+        SWEEP_INTERVAL_SECONDS="1",
+        CELERY_VISIBILITY_TIMEOUT="3600",
+    )
+    stack.start_redis()
+    yield stack
+    stack.stop()
+
+
+def markers(tmp_path: Path) -> list[Path]:
+    folder = tmp_path / "markers"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def test_killing_the_pool_process_mid_inference_redelivers_the_task(stack, tmp_path):
+    stack.start_web()
+    stack.start_worker()
+    submission_id = upload(stack)
+    stack.wait_until(lambda: markers(tmp_path), 30, "worker")
+    (child,) = stack.pool_children("worker")
+    child.kill()  # SIGKILL in the middle of inference
+    assert wait_for_status(submission_id, timeout=60) == "done", stack.log_tail("worker")
+    assert len(markers(tmp_path)) >= 2  # inference ran again after the kill
+    assert Prediction.objects.filter(submission_id=submission_id).count() == 1
+
+
+def test_killing_the_whole_worker_mid_inference_loses_nothing(stack, tmp_path):
+    stack.start_web()
+    stack.start_worker("first")
+    stack.start_beat()
+    submission_id = upload(stack)
+    stack.wait_until(lambda: markers(tmp_path), 30, "first")
+    stack.kill("first")  # the main process and its pool child, kill -9
+    assert Submission.objects.get(pk=submission_id).status == "pending"
+    stack.start_worker("second")
+    assert wait_for_status(submission_id, timeout=60) == "done", stack.log_tail("second") + stack.log_tail("beat")
+    assert Prediction.objects.filter(submission_id=submission_id).count() == 1
+
+
+def test_upload_while_redis_is_down_completes_when_it_is_back(stack, tmp_path):
+    stack.start_web()
+    stack.start_worker()
+    stack.start_beat()
+    stack.stop_redis()
+    submission_id = upload(stack, "early_blight")  # accepted and stored while the broker is away
+    assert Submission.objects.get(pk=submission_id).status == "pending"
+    stack.start_redis()
+    assert wait_for_status(submission_id, timeout=90) == "done", stack.log_tail("worker") + stack.log_tail("beat")
+    assert Prediction.objects.filter(submission_id=submission_id).count() == 1
+
+
+def test_unreachable_database_gives_503_and_leaves_no_file(tmp_path):
+    media = tmp_path / "media"
+    stack = Stack(tmp_path, media, DATABASE_URL="postgres://nobody@127.0.0.1:1/nothing")
+    stack.start_redis()
+    try:
+        stack.start_web()
+        assert requests.get(stack.url + "/", timeout=10).status_code == 200  # the page needs no database
+        path = heldout_photos("healthy", 1)[0]
+        response = requests.post(
+            stack.url + "/api/v1/submissions", files={"image": (path.name, path.read_bytes())}, timeout=10
+        )
+        assert response.status_code == 503
+        assert "not saved" in response.json()["error"]
+        assert not [p for p in media.rglob("*") if p.is_file()]
+    finally:
+        stack.stop()
