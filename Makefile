@@ -42,9 +42,19 @@ browser:
 lint: $(VENV)/.requirements-dev
 	$(PY) -m ruff check .
 
-## test: the whole suite (lint, unit, integration with Redis + a Celery worker, browser)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/potato
+
+## test: the whole suite (lint, unit, integration with Redis + a Celery worker, browser), on SQLite
+## (or DATABASE_URL), then once more on the local PostgreSQL when one answers on 127.0.0.1:5432
 test: $(VENV)/.requirements-dev var/secret_key browser lint
 	$(PY) -m pytest
+	@if [ -n "$$DATABASE_URL" ]; then exit 0; fi; \
+	if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=2).close()" 2>/dev/null; then \
+		echo "== the whole suite again on PostgreSQL ($(PG_URL)) =="; \
+		DATABASE_URL=$(PG_URL) $(PY) -m pytest; \
+	else \
+		echo "No PostgreSQL on 127.0.0.1:5432: the PostgreSQL pass is skipped (set DATABASE_URL to run on one)"; \
+	fi
 
 ## bench: inference and upload-to-diagnosis latency, memory, cold start
 bench: $(VENV)/.requirements-dev

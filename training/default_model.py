@@ -152,6 +152,7 @@ def train_default_model(
             train_data,
             validation_data=validation_data,
             epochs=epochs,
+            shuffle=False,  # the tf.data pipeline shuffles
             callbacks=[
                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
             ],
