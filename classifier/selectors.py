@@ -19,6 +19,11 @@ def submission_with_prediction(submission_id: UUID | str) -> Submission | None:
         return None
 
 
+def submission_for_inference(submission_id: UUID | str) -> Submission | None:
+    """Just what the worker needs: status and image (no joins)."""
+    return Submission.objects.only("id", "status", "image").filter(pk=submission_id).first()
+
+
 def active_model_version() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from uuid import UUID
 
 from django.core.files.base import ContentFile, File
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -52,17 +52,18 @@ def enqueue_inference(submission_id: UUID) -> bool:
 
 def record_prediction(
     submission_id: UUID | str, version: ModelVersion, diagnosis: Diagnosis, inference_ms: float
-) -> Prediction:
-    """Save the prediction once. A redelivered task finds it there and changes nothing."""
+) -> bool:
+    """Save the prediction once; returns whether this call saved it.
+
+    The first delivery's insert wins (the prediction's key is the submission's); a redelivered
+    task inserts nothing and finds no pending submission to complete. Two statements, no locks.
+    """
+    now = timezone.now()
     with transaction.atomic():
-        submission = Submission.objects.select_for_update().get(pk=submission_id)
-        existing = Prediction.objects.filter(submission=submission).first()
-        if existing:
-            return existing
-        try:
-            with transaction.atomic():
-                prediction = Prediction.objects.create(
-                    submission=submission,
+        Prediction.objects.bulk_create(
+            [
+                Prediction(
+                    submission_id=submission_id,
                     model_version=version,
                     label=diagnosis.label,
                     confidence=diagnosis.confidence,
@@ -72,13 +73,13 @@ def record_prediction(
                     is_unsure=diagnosis.is_unsure,
                     inference_ms=inference_ms,
                 )
-        except IntegrityError:  # another delivery won the race
-            return Prediction.objects.get(submission=submission)
-        submission.status = Submission.Status.DONE
-        submission.completed_at = timezone.now()
-        submission.error = ""
-        submission.save(update_fields=["status", "completed_at", "error", "updated_at"])
-    return prediction
+            ],
+            ignore_conflicts=True,
+        )
+        completed = Submission.objects.filter(pk=submission_id, status=Submission.Status.PENDING).update(
+            status=Submission.Status.DONE, completed_at=now, error="", updated_at=now
+        )
+    return bool(completed)
 
 
 def mark_submission_failed(submission_id: UUID | str, error: str) -> None:

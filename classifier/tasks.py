@@ -36,7 +36,7 @@ class NoActiveModel(RuntimeError):
 )
 def diagnose_submission(submission_id: str) -> str:
     """Run the active model on one submission and store the prediction (at most once)."""
-    submission = selectors.submission_with_prediction(submission_id)
+    submission = selectors.submission_for_inference(submission_id)
     if submission is None:
         logger.warning("submission %s not found", submission_id)
         return "missing"
