@@ -64,8 +64,8 @@ class Stack:
         self.start("web", web_command(port=self.web_port, workers=1, threads=4))
         self.wait_until(lambda: self._answers("/healthz"), 30, "web")  # any answer: 503 is an answer
 
-    def start_worker(self, name: str = "worker", concurrency: int = 1) -> subprocess.Popen:
-        process = self.start(name, worker_command("inference", concurrency, f"{name}-{self.redis_port}@localhost"))
+    def start_worker(self, name: str = "worker", concurrency: int = 1, queues: str = "inference") -> subprocess.Popen:
+        process = self.start(name, worker_command(queues, concurrency, f"{name}-{self.redis_port}@localhost"))
         self.wait_until(lambda: b" ready." in self.logs[name].read_bytes(), 60, name)
         return process
 
