@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install install-dev run test lint browser bench migrate
+.PHONY: install install-dev run test lint browser bench bench-network migrate messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -59,3 +59,14 @@ test: $(VENV)/.requirements-dev var/secret_key browser lint
 ## bench: inference and upload-to-diagnosis latency, memory, cold start
 bench: $(VENV)/.requirements-dev
 	$(PY) benchmarks/inference.py
+
+## bench-network: the upload page's weight and submit-to-diagnosis time on a throttled "Slow 3G" link
+bench-network: $(VENV)/.requirements-dev browser
+	$(PY) benchmarks/slow_network.py
+
+## messages: refresh locale/*/django.po from the code and templates, then compile the .mo files
+## (committed, so installing needs no gettext; this needs GNU gettext: apt-get install gettext)
+messages:
+	$(PY) manage.py makemessages -l cgg -l rw --add-location file --ignore ".venv/*" --ignore "var/*" \
+		--ignore "training/*" --ignore "tests/*" --ignore "benchmarks/*" --ignore "staticfiles/*"
+	$(PY) manage.py compilemessages -l cgg -l rw

@@ -72,9 +72,13 @@ class Client:
 def multipart(photo: bytes) -> tuple[bytes, dict]:
     boundary = "farmerboundary7d3a"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="leaf.jpg"\r\n'
-        "Content-Type: image/jpeg\r\n\r\n"
-    ).encode() + photo + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="leaf.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + photo
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from classifier.models import ModelVersion, Prediction, Submission
+from classifier.models import Advice, AdviceStep, ModelVersion, Prediction, Submission
 
 
 @admin.register(Submission)
@@ -22,3 +22,19 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_display = ("number", "status", "created_by", "created_at", "activated_at")
     list_filter = ("status",)
     readonly_fields = ("status", "activated_at")
+
+
+class AdviceStepInline(admin.TabularInline):
+    model = AdviceStep
+    extra = 1
+    fields = ("position", "text", "source")
+
+
+@admin.register(Advice)
+class AdviceAdmin(admin.ModelAdmin):
+    """Farmers see these texts on the result page as soon as they are saved (no deploy)."""
+
+    list_display = ("label", "language", "title", "needs_review", "updated_at")
+    list_filter = ("language", "needs_review", "label")
+    search_fields = ("title", "summary", "steps__text")
+    inlines = [AdviceStepInline]

@@ -1,7 +1,12 @@
-"""What a farmer should do, per answer. Labels without an entry get the general advice.
+"""What a farmer should do, per answer: the defaults in the code, each step with its source.
 
-Sources: Uganda's Ministry of Agriculture (MAAIF) and the International Potato Center (CIP)
-guides for potato growers in East Africa; Plantwise factsheets for farmers.
+Admins edit the advice farmers see in the admin (``classifier.models.Advice``, seeded from these
+defaults by migration 0002); these defaults are the fallback when no row exists for a label and
+language. Labels without an entry get the general advice.
+
+Sources: the International Potato Center (CIP) guidance on late blight and integrated disease
+management; CABI Plantwise factsheets for farmers; Uganda's Ministry of Agriculture (MAAIF) potato
+production guidance; NARO's Kachwekano institute in Kabale (potato varieties for Kigezi).
 """
 
 from __future__ import annotations
@@ -10,83 +15,142 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+UNSURE = "unsure"
+GENERAL = "general"
+
+CIP_LATE_BLIGHT = _("CIP, late blight management guidance")
+PLANTWISE_LATE_BLIGHT = _("CABI Plantwise factsheet for farmers: potato late blight")
+PLANTWISE_EARLY_BLIGHT = _("CABI Plantwise factsheet for farmers: early blight of potato")
+MAAIF_POTATO = _("MAAIF (Uganda), potato production guidance")
+CIP_IDM = _("CIP, integrated disease management for potato")
+NARO_KACHWEKANO = _("NARO Kachwekano institute, Kabale: potato varieties for Kigezi")
+PESTICIDE_LABEL = _("The fungicide's label; MAAIF guidance on safe use of pesticides")
+PHOTO_GUIDE = _("Potato leaf doctor: how to take a photo the model can read")
+EXTENSION = _("MAAIF (Uganda), agricultural extension service")
+
 
 @dataclass(frozen=True)
-class Advice:
-    title: str
-    summary: str
-    steps: list[str] = field(default_factory=list)
+class Step:
+    text: str
     source: str = ""
 
 
+@dataclass(frozen=True)
+class AdviceText:
+    title: str
+    summary: str
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[str]:
+        """Each distinct source once, in the order of the steps."""
+        return list(dict.fromkeys(str(step.source) for step in self.steps if step.source))
+
+
 ADVICE = {
-    "late_blight": Advice(
+    "late_blight": AdviceText(
         _("Late blight"),
         _("A fast-spreading disease. It can destroy a whole garden within a week in wet weather."),
         [
-            _("Remove and bury (do not compost) the sick leaves and plants today."),
-            _("Spray a fungicide with mancozeb, or metalaxyl plus mancozeb, every 7 days while the weather is wet."),
-            _("Do not leave infected plants or cull potatoes near the garden."),
-            _("Next season plant certified seed of a tolerant variety (for example Victoria or Rwangume)."),
+            Step(_("Remove and bury (do not compost) the sick leaves and plants today."), PLANTWISE_LATE_BLIGHT),
+            Step(
+                _(
+                    "Spray a fungicide with mancozeb, or metalaxyl plus mancozeb, "
+                    "every 7 days while the weather is wet."
+                ),
+                CIP_LATE_BLIGHT,
+            ),
+            Step(
+                _("When you spray, wear gloves and cover your nose and mouth; follow the dose on the label."),
+                PESTICIDE_LABEL,
+            ),
+            Step(_("Do not leave infected plants or cull potatoes near the garden."), CIP_LATE_BLIGHT),
+            Step(
+                _("Next season plant certified seed of a tolerant variety (for example Victoria or Rwangume)."),
+                NARO_KACHWEKANO,
+            ),
         ],
-        _("CIP and MAAIF late blight guidance; Plantwise factsheet 'Potato late blight'"),
     ),
-    "early_blight": Advice(
+    "early_blight": AdviceText(
         _("Early blight"),
         _("A slower disease that starts on old, low leaves with brown rings like a target."),
         [
-            _("Pick off the lowest affected leaves and bury them."),
-            _("Spray mancozeb or a copper fungicide if it spreads to upper leaves."),
-            _("Keep plants well fed (manure, NPK): weak plants suffer more."),
-            _("Rotate: do not plant potatoes or tomatoes in the same place next season."),
+            Step(_("Pick off the lowest affected leaves and bury them."), PLANTWISE_EARLY_BLIGHT),
+            Step(_("Spray mancozeb or a copper fungicide if it spreads to upper leaves."), PLANTWISE_EARLY_BLIGHT),
+            Step(_("Keep plants well fed (manure, NPK): weak plants suffer more."), MAAIF_POTATO),
+            Step(_("Rotate: do not plant potatoes or tomatoes in the same place next season."), MAAIF_POTATO),
         ],
-        _("Plantwise factsheet 'Early blight of potato'; MAAIF potato production guide"),
     ),
-    "healthy": Advice(
+    "healthy": AdviceText(
         _("Healthy leaf"),
         _("We see no disease on this leaf."),
         [
-            _("Keep checking your garden twice a week, most of all in rainy weeks."),
-            _("Look under the leaves and at the lowest leaves, where disease starts."),
+            Step(_("Keep checking your garden twice a week, most of all in rainy weeks."), CIP_IDM),
+            Step(_("Look under the leaves and at the lowest leaves, where disease starts."), CIP_IDM),
+            Step(
+                _("In long rainy spells, a protective spray of mancozeb stops late blight before it starts."),
+                CIP_LATE_BLIGHT,
+            ),
         ],
-        _("CIP integrated disease management for potato"),
     ),
-    "not_potato_leaf": Advice(
+    "not_potato_leaf": AdviceText(
         _("This does not look like a potato leaf"),
         _("We could not find a potato leaf in this photo."),
         [
-            _("Photograph one potato leaf, close up, filling most of the photo."),
-            _("Take the photo in daylight, without strong shadow."),
+            Step(_("Photograph one potato leaf, close up, filling most of the photo."), PHOTO_GUIDE),
+            Step(_("Take the photo in daylight, without strong shadow."), PHOTO_GUIDE),
         ],
+    ),
+    UNSURE: AdviceText(
+        _("We are not sure"),
+        _("We are not sure what this is. An extension officer will look at your photo."),
+        [
+            Step(_("Take another photo: one leaf, close up, in daylight, in focus."), PHOTO_GUIDE),
+            Step(_("Photograph a leaf that shows the spots clearly."), PHOTO_GUIDE),
+            Step(_("If many plants are sick, contact your extension officer now."), EXTENSION),
+        ],
+    ),
+    GENERAL: AdviceText(
+        _("Diagnosis"),
+        _("An extension officer can tell you more about this problem."),
+        [Step(_("Contact your sub-county extension officer for advice."), EXTENSION)],
     ),
 }
 
-UNSURE_ADVICE = Advice(
-    _("We are not sure"),
-    _("We are not sure what this is. An extension officer will look at your photo."),
-    [
-        _("Take another photo: one leaf, close up, in daylight, in focus."),
-        _("Photograph a leaf that shows the spots clearly."),
-        _("If many plants are sick, contact your extension officer now."),
-    ],
-)
-
-GENERAL_ADVICE = Advice(
-    _("Diagnosis"),
-    _("An extension officer can tell you more about this problem."),
-    [_("Contact your sub-county extension officer for advice.")],
-)
+UNSURE_ADVICE = ADVICE[UNSURE]
+GENERAL_ADVICE = ADVICE[GENERAL]
+# The answers a farmer can get, in the order the admin lists them.
+ADVICE_KEYS = list(ADVICE)
 
 
-def advice_for(label: str, is_unsure: bool) -> Advice:
+def advice_key(label: str, is_unsure: bool) -> str:
+    """Which advice an answer gets: 'unsure' when the model is not sure, else its label."""
     if is_unsure:
-        return UNSURE_ADVICE
-    return ADVICE.get(label, GENERAL_ADVICE)
+        return UNSURE
+    return label if label in ADVICE else GENERAL
+
+
+def advice_for(label: str, is_unsure: bool) -> AdviceText:
+    """The code default for an answer, in the active language."""
+    return ADVICE[advice_key(label, is_unsure)]
+
+
+def default_advice_rows() -> list[dict]:
+    """The defaults as plain data in the active language (seeds the ``Advice`` table)."""
+    return [
+        {
+            "label": key,
+            "title": str(advice.title),
+            "summary": str(advice.summary),
+            "steps": [{"text": str(step.text), "source": str(step.source)} for step in advice.steps],
+        }
+        for key, advice in ADVICE.items()
+    ]
 
 
 def display_name(label: str) -> str:
     """'late_blight' -> 'Late blight'; labels are data, so unknown ones still read well."""
     advice = ADVICE.get(label)
-    if advice is not None:
+    if advice is not None and label not in {UNSURE, GENERAL}:
         return str(advice.title)
     return label.replace("_", " ").strip().capitalize()

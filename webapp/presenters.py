@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from classifier.advice import advice_for, display_name
+from classifier.advice import display_name
 from classifier.models import Submission
+from classifier.selectors import advice_for
 
 
 def prediction_dict(submission: Submission) -> dict | None:

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django.conf.locale
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -63,14 +64,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages are compressed for costly mobile data (static files come precompressed from WhiteNoise).
+    # Django's GZipMiddleware pads its output against BREACH, and CSRF tokens are masked per request.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The farmer's language: ?lang=, then the cookie, then Accept-Language (English by default).
+    "webapp.middleware.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "webapp.middleware.DatabaseUnavailableMiddleware",
+    "webapp.middleware.database.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -117,6 +123,19 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "Africa/Kampala"
 USE_I18N = True
 USE_TZ = True
+
+# Farmers' languages: English, Rukiga (Runyankore-Rukiga, ISO 639-3 `cgg`) and Kinyarwanda
+# (Rufumbira in Kisoro). Django knows neither `cgg` nor `rw`: their LANG_INFO is added here.
+LANGUAGES = [("en", "English"), ("cgg", "Rukiga"), ("rw", "Kinyarwanda")]
+EXTRA_LANG_INFO = {
+    "cgg": {"bidi": False, "code": "cgg", "name": "Rukiga", "name_local": "Rukiga"},
+    "rw": {"bidi": False, "code": "rw", "name": "Kinyarwanda", "name_local": "Ikinyarwanda"},
+}
+django.conf.locale.LANG_INFO.update(EXTRA_LANG_INFO)
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "lang"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -1,0 +1,294 @@
+"""The farmer's view on a slow mobile link: Chromium throttled to "Slow 3G" through the DevTools
+protocol (Network.emulateNetworkConditions), against the production stack.
+
+Prints:
+- bytes transferred on the first load of the upload page (everything: page, CSS, scripts, icon,
+  service worker and what it caches for offline use), counted on the wire by a proxy, and on a
+  second visit;
+- the time from tapping "Check my leaf" with a phone-sized photo (4032x3024, a few MB) to the
+  diagnosis on screen, and the bytes the photo cost after the in-browser shrinking.
+
+It starts what it needs in a temporary folder: the database (migrated, shipped model registered),
+static files collected (hashed and gzip-compressed, as in production), gunicorn, one Celery
+inference worker, and Redis (REDIS_URL when set, else an embedded one). It needs Debian's chromium
+(`make browser`) and the shared data (DATA_ROOT) for a real leaf photo.
+
+    .venv/bin/python benchmarks/slow_network.py [--runs 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.netmeter import ByteCounter  # noqa: E402
+
+# Chrome DevTools' "Slow 3G" preset (as Puppeteer's PredefinedNetworkConditions defines it):
+# 400 ms x 5 round-trip latency, 500 kbit/s x 0.8 each way.
+SLOW_3G = {
+    "offline": False,
+    "latency": 2000,
+    "downloadThroughput": 500 * 1000 / 8 * 0.8,
+    "uploadThroughput": 500 * 1000 / 8 * 0.8,
+}
+PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True}
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BUDGET_BYTES = 50 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Stack:
+    """Migrated database, collected static files, gunicorn and an inference worker, in a temp dir."""
+
+    def __init__(self, workdir: Path, redis_url: str | None) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.processes: list[subprocess.Popen] = []
+        self.embedded_redis = None
+        if not redis_url:
+            from webapp.embedded_redis import EmbeddedRedis
+
+            self.embedded_redis = EmbeddedRedis(workdir / "redis" / "redis.db")
+            redis_url = self.embedded_redis.url
+        self.env = os.environ.copy()
+        self.env.update(
+            DJANGO_SETTINGS_MODULE="webapp.settings",
+            DEBUG="0",
+            VAR_DIR=str(workdir),
+            DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+            MEDIA_ROOT=str(workdir / "media"),
+            STATIC_ROOT=str(workdir / "static"),
+            REDIS_URL=redis_url,
+            LOG_LEVEL="WARNING",
+            PYTHONUNBUFFERED="1",
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def manage(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=REPO, env=self.env, check=True, stdout=subprocess.DEVNULL
+        )
+
+    def start(self) -> None:
+        self.manage("migrate", "--noinput", "-v0")
+        self.manage("collectstatic", "--noinput", "-v0")
+        self.manage("register_default_model")
+        self.log = log = open(self.workdir / "stack.log", "ab")  # noqa: SIM115 - closed in stop()
+        web = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "webapp.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ]
+        worker = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "webapp",
+            "worker",
+            "-Q",
+            "inference",
+            "--concurrency",
+            "1",
+            "-n",
+            f"bench-{self.port}@localhost",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "warning",
+        ]
+        for command in (web, worker):
+            self.processes.append(
+                subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:  # noqa: S310 - loopback
+                    if json.load(response)["ok"]:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"the stack did not start; see {self.workdir / 'stack.log'}")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+        if self.embedded_redis:
+            self.embedded_redis.stop()
+
+
+def phone_photo(workdir: Path) -> Path:
+    """A leaf photo the size a phone camera takes (4032x3024), from the held-out PlantVillage set."""
+    from PIL import Image
+
+    from tests.images import heldout_photos
+
+    leaf = Image.open(heldout_photos("late_blight", 1)[0]).convert("RGB").resize((4032, 3024), Image.Resampling.BICUBIC)
+    grain = Image.effect_noise((4032, 3024), 40).convert("RGB")  # sensor noise: camera-sized files
+    path = workdir / "IMG_20260301_101500.jpg"
+    Image.blend(leaf, grain, 0.12).save(path, format="JPEG", quality=92)
+    return path
+
+
+def throttled_page(context):
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+    return page
+
+
+def first_load(browser, meter: ByteCounter) -> dict:
+    context = browser.new_context(**PHONE)
+    page = throttled_page(context)
+    meter.reset()
+    started = time.perf_counter()
+    page.goto(meter.url + "/", wait_until="load")
+    loaded = time.perf_counter() - started
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("!!navigator.serviceWorker.controller", timeout=60_000)
+    page.wait_for_timeout(1000)
+    first = meter.down
+    meter.reset()
+    page.goto(meter.url + "/", wait_until="load")
+    page.wait_for_timeout(1000)
+    second = meter.down
+    context.close()
+    return {"first_load_bytes": first, "first_load_seconds": round(loaded, 2), "second_load_bytes": second}
+
+
+def submit_to_diagnosis(browser, meter: ByteCounter, photo: Path, throttle: bool) -> dict:
+    """One farmer, first visit, service worker blocked so that every request is throttled (the
+    worker only makes later visits cheaper)."""
+    context = browser.new_context(service_workers="block", **PHONE)
+    page = throttled_page(context) if throttle else context.new_page()
+    page.goto(meter.url + "/", wait_until="load")
+    page.set_input_files("#id_image", str(photo))
+    page.select_option("#id_district", "kabale")
+    meter.reset()
+    started = time.perf_counter()
+    page.click("#submit-button")
+    page.locator("#diagnosis").wait_for(timeout=180_000)
+    elapsed = time.perf_counter() - started
+    result = {
+        "seconds": round(elapsed, 2),
+        "bytes_up": meter.up,
+        "bytes_down": meter.down,
+        "diagnosis": page.locator("#diagnosis").inner_text(),
+    }
+    context.close()
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="submit-to-diagnosis runs (median reported)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        print("chromium is not installed: `make browser`", file=sys.stderr)
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+    import django
+
+    django.setup()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="slow-network-") as tmp:
+        workdir = Path(tmp)
+        photo = phone_photo(workdir)
+        photo_bytes = photo.stat().st_size
+        stack = Stack(workdir, os.environ.get("REDIS_URL"))
+        try:
+            stack.start()
+            with ByteCounter("127.0.0.1", stack.port) as meter, sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+                load = first_load(browser, meter)
+                submit_to_diagnosis(browser, meter, photo, throttle=False)  # warm the worker's model
+                fast = [submit_to_diagnosis(browser, meter, photo, throttle=False) for _ in range(args.runs)]
+                slow = [submit_to_diagnosis(browser, meter, photo, throttle=True) for _ in range(args.runs)]
+                browser.close()
+        finally:
+            stack.stop()
+
+    figures = {
+        "network": "Slow 3G (2000 ms RTT, 400 kbit/s down and up), Chromium via CDP",
+        **load,
+        "budget_bytes": BUDGET_BYTES,
+        "photo_original_bytes": photo_bytes,
+        "photo_sent_bytes_median": int(statistics.median(run["bytes_up"] for run in slow)),
+        "submit_to_diagnosis_seconds_slow3g": [run["seconds"] for run in slow],
+        "submit_to_diagnosis_seconds_slow3g_median": statistics.median(run["seconds"] for run in slow),
+        "submit_to_diagnosis_seconds_unthrottled_median": statistics.median(run["seconds"] for run in fast),
+        "diagnoses": sorted({run["diagnosis"] for run in slow + fast}),
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(f"network: {figures['network']}")
+        print(
+            f"upload page, first load: {load['first_load_bytes'] / 1024:.1f} KB transferred "
+            f"(budget {BUDGET_BYTES // 1024} KB), load event after {load['first_load_seconds']} s"
+        )
+        print(f"upload page, second visit: {load['second_load_bytes'] / 1024:.1f} KB transferred")
+        print(
+            f"photo: {figures['photo_original_bytes'] / 1e6:.1f} MB taken, "
+            f"{figures['photo_sent_bytes_median'] / 1024:.0f} KB sent (request bytes, median)"
+        )
+        slow_median = figures["submit_to_diagnosis_seconds_slow3g_median"]
+        fast_median = figures["submit_to_diagnosis_seconds_unthrottled_median"]
+        print(
+            f"tap submit -> diagnosis on screen, slow 3G: median {slow_median} s (runs: {[r['seconds'] for r in slow]})"
+        )
+        print(f"tap submit -> diagnosis on screen, unthrottled: median {fast_median} s")
+        print(f"diagnoses: {', '.join(figures['diagnoses'])}")
+    return 0 if load["first_load_bytes"] <= BUDGET_BYTES else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+// The photos on this phone ("my photos"), in IndexedDB, and the queue of photos taken without
+// network. Used by the upload page and by the service worker (Background Sync): the same code
+// sends the queue, one sender at a time (Web Locks), so a photo is never sent twice.
+// An item: {localId, createdAt, status: waiting|pending|done|failed, blob (while waiting),
+// thumb, district, submissionId, url, name, unsure, percent, error}.
+(function (root) {
+  "use strict";
+  var DB_NAME = "leaf-doctor";
+  var STORE = "photos";
+  var KEEP = 30;
+  var dbPromise = null;
+  var channel = root.BroadcastChannel ? new BroadcastChannel("leaf-doctor") : null;
+
+  function open() {
+    if (!root.indexedDB) return Promise.reject(new Error("no IndexedDB"));
+    if (!dbPromise) {
+      dbPromise = new Promise(function (resolve, reject) {
+        var request = root.indexedDB.open(DB_NAME, 1);
+        request.onupgradeneeded = function () { request.result.createObjectStore(STORE, { keyPath: "localId" }); };
+        request.onsuccess = function () { resolve(request.result); };
+        request.onerror = function () { dbPromise = null; reject(request.error); };
+      });
+    }
+    return dbPromise;
+  }
+
+  function run(mode, work) {
+    return open().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(STORE, mode);
+        var request = work(tx.objectStore(STORE));
+        tx.oncomplete = function () { resolve(request ? request.result : undefined); };
+        tx.onerror = tx.onabort = function () { reject(tx.error); };
+      });
+    });
+  }
+
+  function all() {
+    return run("readonly", function (store) { return store.getAll(); }).then(function (items) {
+      return (items || []).sort(function (a, b) { return b.createdAt - a.createdAt; });
+    });
+  }
+
+  function put(item) { return run("readwrite", function (store) { return store.put(item); }); }
+  function remove(localId) { return run("readwrite", function (store) { return store.delete(localId); }); }
+
+  function notify(item) {
+    if (channel) channel.postMessage({ localId: item.localId, status: item.status, url: item.url || "" });
+  }
+
+  function newId() {
+    if (root.crypto && root.crypto.randomUUID) return root.crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  // Keeps the newest KEEP photos; a photo still waiting is never dropped.
+  function prune() {
+    return all().then(function (items) {
+      return Promise.all(items.slice(KEEP).filter(function (item) { return item.status !== "waiting"; })
+        .map(function (item) { return remove(item.localId); }));
+    });
+  }
+
+  function save(fields) {
+    var item = { localId: newId(), createdAt: Date.now() };
+    for (var key in fields) item[key] = fields[key];
+    return put(item).then(function () { notify(item); prune().catch(function () {}); return item; });
+  }
+
+  // Sends one waiting photo. Rejects when there is no network or the server is down: it waits.
+  function send(item, api) {
+    var data = new FormData();
+    data.append("image", item.blob, "leaf.jpg");
+    data.append("district", item.district || "");
+    return fetch(api, { method: "POST", body: data, credentials: "same-origin" }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (response.status === 202 && body.id) {
+          item.status = "pending";
+          item.submissionId = body.id;
+          item.url = body.url;
+        } else if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+          item.status = "failed";  // refused (not a photo...): sending it again would not help
+          item.error = body.error || "";
+        } else {
+          throw new Error("server answered " + response.status);
+        }
+        delete item.blob;
+        return put(item).then(function () { notify(item); return item; });
+      });
+    });
+  }
+
+  function withLock(work) {
+    var locks = root.navigator && root.navigator.locks;
+    return locks && locks.request ? locks.request("leaf-doctor-send", work) : work();
+  }
+
+  // Sends the waiting photos, oldest first, until one fails; resolves with how many still wait.
+  function flush(api) {
+    return withLock(function () {
+      return all().then(function (items) {
+        var waiting = items.filter(function (item) { return item.status === "waiting"; }).reverse();
+        var index = 0;
+        function next() {
+          if (index >= waiting.length) return 0;
+          return send(waiting[index], api).then(function () { index += 1; return next(); },
+            function () { return waiting.length - index; });
+        }
+        return next();
+      });
+    });
+  }
+
+  // Asks for the answers still being worked out, and keeps them for offline viewing.
+  function refresh(api) {
+    return all().then(function (items) {
+      return Promise.all(items.filter(function (item) { return item.status === "pending"; }).map(function (item) {
+        return fetch(api + "/" + item.submissionId, { headers: { Accept: "application/json" }, cache: "no-store" })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (body) {
+            if (!body || body.status === "pending") return;
+            item.status = body.status;
+            var prediction = body.prediction;
+            if (prediction) {
+              item.name = prediction.display_name;
+              item.unsure = prediction.is_unsure || !prediction.is_potato_leaf;
+              item.percent = Math.round(100 * prediction.confidence);
+            }
+            return put(item).then(function () { notify(item); });
+          }, function () {});
+      }));
+    });
+  }
+
+  root.LeafStore = { all: all, save: save, put: put, flush: flush, refresh: refresh, SYNC_TAG: "leaf-doctor-send" };
+})(self);

@@ -1,0 +1,82 @@
+"""The installable web app (manifest, service worker at the root) and the page-weight budget,
+counted from the files the upload page references, compressed as WhiteNoise serves them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles import finders
+
+pytestmark = pytest.mark.django_db
+
+BUDGET_BYTES = 50 * 1024
+
+
+def test_service_worker_is_served_from_the_root(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Service-Worker-Allowed"] == "/"
+    assert "no-cache" in response["Cache-Control"]
+    body = response.content.decode()
+    for name in ("css/site.css", "js/store.js", "js/upload.js", "icons/icon.svg"):
+        assert f"/static/{name}" in body
+    assert 'importScripts("/static/js/store.js")' in body
+    assert 'addEventListener("sync"' in body
+    # Checking for a new worker costs a few hundred bytes, not the whole script.
+    again = client.get("/sw.js", headers={"if-none-match": response["ETag"]})
+    assert again.status_code == 304
+
+
+def test_manifest_makes_the_app_installable(client):
+    response = client.get("/manifest.webmanifest?lang=cgg")
+    assert response["Content-Type"] == "application/manifest+json"
+    manifest = json.loads(response.content)
+    assert manifest["name"] == "Omushaho w'ebibabi by'ebiraaya"
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        assert finders.find(icon["src"].removeprefix("/static/")), icon["src"]
+
+
+def test_pages_register_the_worker_and_link_the_manifest(client):
+    html = client.get("/").content.decode()
+    assert 'navigator.serviceWorker.register("/sw.js")' in html
+    assert '<link rel="manifest" href="/manifest.webmanifest?lang=en">' in html
+    assert 'src="/static/js/store.js"' in html
+
+
+def test_upload_script_shrinks_photos_to_800_px_at_quality_0_8():
+    source = Path(finders.find("js/upload.js")).read_text()
+    assert "var MAX_SIDE = 800;" in source and "var QUALITY = 0.8;" in source
+
+
+def referenced_assets(html: str) -> list[str]:
+    return re.findall(r'(?:href|src)="/static/([^"?]+)"', html)
+
+
+@pytest.mark.parametrize("language", ["en", "cgg", "rw"])
+def test_first_load_of_the_upload_page_fits_the_budget(client, language):
+    """HTML, CSS, scripts, manifest, icon and service worker, gzip-compressed: at most 50 KB."""
+    response = client.get(f"/?lang={language}", headers={"accept-encoding": "gzip"})
+    assert response["Content-Encoding"] == "gzip"  # the page itself is compressed
+    html = gzip.decompress(response.content).decode()
+    sizes = {"page": len(response.content), "page again (cached by the worker)": len(response.content)}
+    for name in referenced_assets(html):
+        sizes[name] = len(gzip.compress(Path(finders.find(name)).read_bytes(), 9))
+    manifest = client.get(f"/manifest.webmanifest?lang={language}", headers={"accept-encoding": "gzip"})
+    sizes["manifest"] = len(manifest.content)
+    sizes["icon-192.png"] = len(Path(finders.find("icons/icon-192.png")).read_bytes())
+    worker = client.get("/sw.js", headers={"accept-encoding": "gzip"})
+    sizes["sw.js"] = len(worker.content)
+    for name in re.findall(r'"/static/([^"]+)"', gzip.decompress(worker.content).decode()):
+        sizes.setdefault(name, len(gzip.compress(Path(finders.find(name)).read_bytes(), 9)))
+    total = sum(sizes.values())
+    assert {"css/site.css", "js/store.js", "js/upload.js"} <= set(sizes)
+    assert total <= BUDGET_BYTES, sizes
+    assert not re.search(r'(?:href|src)="(?:https?:)?//', html), "no third-party hosts"
