@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from classifier.models import ModelVersion, Prediction, Submission
+from classifier.models import Label, LabelClass, ModelVersion, Prediction, Submission
 
 
 @admin.register(Submission)
@@ -22,3 +22,32 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_display = ("number", "status", "created_by", "created_at", "activated_at")
     list_filter = ("status",)
     readonly_fields = ("status", "activated_at")
+
+
+@admin.register(LabelClass)
+class LabelClassAdmin(admin.ModelAdmin):
+    list_display = ("name", "display_name", "is_reject", "created_by", "created_at")
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    """Read only: verdicts are made on the dashboard and never edited (the audit trail)."""
+
+    list_display = ("submission", "action", "label", "reject_reason", "is_current", "created_by", "created_at")
+    list_filter = ("action", "is_current", "label")
+    list_select_related = ("created_by",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

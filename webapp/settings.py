@@ -126,6 +126,8 @@ STORAGES = {
 }
 
 LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # Uploads: farmers' phones send photos already downscaled by the page; the limits are for the rest.
 MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 15 * 1024 * 1024))
@@ -156,6 +158,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_ROUTES = {
+    # Grad-CAM needs TensorFlow: it runs on the training worker, never the inference one.
+    "classifier.tasks.compute_heatmap": {"queue": "training"},
     "classifier.tasks.*": {"queue": "inference"},
     "training.tasks.*": {"queue": "training"},
 }
