@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from webapp.views import api, farmer, health
 
@@ -10,4 +11,11 @@ urlpatterns = [
     path("api/v1/submissions/<uuid:submission_id>", api.submission_detail, name="api-submission-detail"),
     path("healthz", health.health, name="health"),
     path("admin/", admin.site.urls),
+    path("dashboard/", include("webapp.dashboard_urls")),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
