@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from classifier.models import Advice, AdviceStep, ModelVersion, Prediction, Submission
+from classifier.models import Advice, AdviceStep, Label, LabelClass, ModelVersion, Prediction, Submission
 
 
 @admin.register(Submission)
@@ -38,3 +38,32 @@ class AdviceAdmin(admin.ModelAdmin):
     list_filter = ("language", "needs_review", "label")
     search_fields = ("title", "summary", "steps__text")
     inlines = [AdviceStepInline]
+
+
+@admin.register(LabelClass)
+class LabelClassAdmin(admin.ModelAdmin):
+    list_display = ("name", "display_name", "is_reject", "created_by", "created_at")
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    """Read only: verdicts are made on the dashboard and never edited (the audit trail)."""
+
+    list_display = ("submission", "action", "label", "reject_reason", "is_current", "created_by", "created_at")
+    list_filter = ("action", "is_current", "label")
+    list_select_related = ("created_by",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

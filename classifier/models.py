@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class District(models.TextChoices):
@@ -93,6 +95,38 @@ class Prediction(models.Model):
     inference_ms = models.FloatField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # For the officers' dashboard, whose queue and reports must stay fast at volume, each prediction
+    # also carries what those queries filter and group on, so they read this one table:
+    # - copies of the submission's upload time and district (both fixed once uploaded), made by
+    #   ``services.record_prediction``;
+    # - the review state, kept equal to the current ``Label`` by ``classifier.labelling`` in the
+    #   same transaction (``Label`` rows stay the record; these two columns follow them).
+    class ReviewStatus(models.TextChoices):
+        UNREVIEWED = "unreviewed", "Not reviewed"
+        CONFIRMED = "confirmed", "Confirmed"
+        CORRECTED = "corrected", "Corrected"
+        REJECTED = "rejected", "Rejected"
+
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="The submission's upload time (a copy).")
+    district = models.CharField(max_length=16, choices=District.choices, blank=True, help_text="A copy.")
+    review_status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.UNREVIEWED)
+    reviewed_label = models.CharField(
+        max_length=64, blank=True, help_text="The current officer label; empty when unreviewed or unusable."
+    )
+
+    class Meta:
+        indexes = [
+            # The review queue, least certain first, per review status (and its next/previous).
+            models.Index(
+                fields=["review_status", "confidence", "margin", "submission"], name="prediction_review_queue"
+            ),
+            # Reports: an index-only scan of a date range.
+            models.Index(
+                fields=["submitted_at", "district", "label", "is_unsure", "review_status", "reviewed_label"],
+                name="prediction_report",
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"{self.label} {self.confidence:.2f}"
 
@@ -135,3 +169,83 @@ class AdviceStep(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class LabelClass(models.Model):
+    """A class officers can give a photo: the models' labels, plus any an admin adds (e.g. bacterial wilt)."""
+
+    name = models.SlugField(max_length=64, unique=True, help_text="Machine name, as models and training use it.")
+    display_name = models.CharField(max_length=100, blank=True)
+    is_reject = models.BooleanField(default=False, help_text="The 'not a potato leaf' class.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["is_reject", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Label(models.Model):
+    """An officer's verdict on one submission. Rows are never edited or deleted: a new verdict is a new
+    row that ``replaces`` the previous one, which then stops being current. The current rows are what
+    retraining learns from (:func:`classifier.selectors.current_labels`).
+    """
+
+    class Action(models.TextChoices):
+        CONFIRM = "confirm", "Confirmed"
+        CORRECT = "correct", "Corrected"
+        REJECT = "reject", "Rejected"
+
+    class RejectReason(models.TextChoices):
+        NOT_POTATO_LEAF = "not_potato_leaf", "Not a potato leaf"
+        UNUSABLE = "unusable", "Unusable photo"
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="labels")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    label = models.CharField(
+        max_length=64, blank=True, help_text="The class the photo shows; empty for an unusable photo."
+    )
+    reject_reason = models.CharField(max_length=32, choices=RejectReason.choices, blank=True)
+    predicted_label = models.CharField(max_length=64, blank=True, help_text="The model's answer when labelled.")
+    is_current = models.BooleanField(default=True)
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="labels")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission"], condition=Q(is_current=True), name="one_current_label"),
+        ]
+        indexes = [models.Index(fields=["is_current", "label"], name="label_current_label")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.label or self.reject_reason} on {self.submission_id}"
+
+
+def heatmap_upload_path(heatmap: Heatmap, filename: str) -> str:
+    return f"heatmaps/v{heatmap.model_version.number}/{filename}"
+
+
+class Heatmap(models.Model):
+    """Where the model looked (Grad-CAM) for one submission, computed by the training worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, primary_key=True, related_name="heatmap")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="heatmaps")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    image = models.FileField(upload_to=heatmap_upload_path, max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"heatmap {self.submission_id} ({self.status})"

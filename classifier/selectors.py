@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from classifier import advice as default_advice
-from classifier.models import Advice, AdviceStep, ModelVersion, Submission
+from classifier.models import Advice, AdviceStep, Label, LabelClass, ModelVersion, Prediction, Submission
 
 
 def submission_with_prediction(submission_id: UUID | str) -> Submission | None:
@@ -22,8 +23,8 @@ def submission_with_prediction(submission_id: UUID | str) -> Submission | None:
 
 
 def submission_for_inference(submission_id: UUID | str) -> Submission | None:
-    """Just what the worker needs: status and image (no joins)."""
-    return Submission.objects.only("id", "status", "image").filter(pk=submission_id).first()
+    """Just what the worker needs (no joins): status, image, and what predictions copy."""
+    return Submission.objects.only("id", "status", "image", "created_at", "district").filter(pk=submission_id).first()
 
 
 def active_model_version() -> ModelVersion | None:
@@ -70,3 +71,135 @@ def advice_for(label: str, is_unsure: bool, language: str | None = None) -> defa
 
 def advice_awaiting_review() -> QuerySet[Advice]:
     return Advice.objects.filter(needs_review=True).order_by("language", "label")
+
+
+# --- Officers' review -------------------------------------------------------------------------
+
+REVIEW_STATUSES = {
+    "unreviewed": "Not reviewed",
+    "reviewed": "Reviewed",
+    "confirmed": "Confirmed",
+    "corrected": "Corrected",
+    "rejected": "Rejected",
+    "all": "All",
+}
+#: Least certain first: lowest top-1 probability, then smallest margin to the runner-up.
+QUEUE_ORDER = ("confidence", "margin", "submission_id")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    district: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    predicted: str = ""
+    status: str = "unreviewed"
+
+
+def local_day_start(day: date) -> datetime:
+    """Midnight at the start of ``day`` in the site's time zone (aware)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def filtered_predictions(filters: QueueFilters) -> QuerySet[Prediction]:
+    """Diagnosed submissions matching the filters; reads the prediction table alone."""
+    queryset = Prediction.objects.all()
+    if filters.district:
+        queryset = queryset.filter(district=filters.district)
+    if filters.date_from:
+        queryset = queryset.filter(submitted_at__gte=local_day_start(filters.date_from))
+    if filters.date_to:
+        queryset = queryset.filter(submitted_at__lt=local_day_start(filters.date_to + timedelta(days=1)))
+    if filters.predicted:
+        queryset = queryset.filter(label=filters.predicted)
+    if filters.status == "reviewed":
+        queryset = queryset.exclude(review_status=Prediction.ReviewStatus.UNREVIEWED)
+    elif filters.status in Prediction.ReviewStatus.values:
+        queryset = queryset.filter(review_status=filters.status)
+    return queryset
+
+
+def review_queue(filters: QueueFilters) -> QuerySet[Prediction]:
+    """The review queue, least certain first, with the model version joined."""
+    return filtered_predictions(filters).select_related("model_version").order_by(*QUEUE_ORDER)
+
+
+def queue_neighbours(filters: QueueFilters, prediction: Prediction) -> tuple[UUID | None, UUID | None]:
+    """(previous, next) submission ids around ``prediction`` in the filtered queue's order.
+
+    In the queue of photos to review, "next" skips photos already reviewed but "previous" does
+    not, so an officer can step back to the photo just labelled and change the verdict.
+    Keyset navigation: the ``confidence`` bound lets the database walk the queue index from
+    ``prediction`` and stop at the first row, instead of sorting the queue.
+    """
+    c, m, pk = prediction.confidence, prediction.margin, prediction.submission_id
+    after = Q(confidence__gt=c) | Q(confidence=c, margin__gt=m) | Q(confidence=c, margin=m, submission_id__gt=pk)
+    before = Q(confidence__lt=c) | Q(confidence=c, margin__lt=m) | Q(confidence=c, margin=m, submission_id__lt=pk)
+    following = (
+        filtered_predictions(filters)
+        .filter(after, confidence__gte=c)
+        .order_by(*QUEUE_ORDER)
+        .values_list("submission_id", flat=True)
+        .first()
+    )
+    back_filters = replace(filters, status="all") if filters.status == "unreviewed" else filters
+    preceding = (
+        filtered_predictions(back_filters)
+        .filter(before, confidence__lte=c)
+        .order_by(*(f"-{field}" for field in QUEUE_ORDER))
+        .values_list("submission_id", flat=True)
+        .first()
+    )
+    return preceding, following
+
+
+def submission_for_review(submission_id: UUID | str) -> Submission | None:
+    """One submission with its prediction, model version and heatmap, in one query."""
+    try:
+        return Submission.objects.select_related("prediction__model_version", "heatmap__model_version").get(
+            pk=submission_id
+        )
+    except (Submission.DoesNotExist, ValueError):
+        return None
+
+
+def label_history(submission_id: UUID | str) -> QuerySet[Label]:
+    """Every verdict on a submission, newest first, with who made it."""
+    return Label.objects.filter(submission_id=submission_id).select_related("created_by").order_by("-created_at", "-id")
+
+
+def label_classes() -> QuerySet[LabelClass]:
+    """Classes officers can choose: the models' classes first, in the order they were added; reject last."""
+    return LabelClass.objects.select_related("created_by").order_by("is_reject", "id")
+
+
+def submission_image_name(submission_id: UUID | str) -> str | None:
+    try:
+        return Submission.objects.filter(pk=submission_id).values_list("image", flat=True).first()
+    except ValueError:
+        return None
+
+
+def heatmap_image_name(submission_id: UUID | str) -> str | None:
+    from classifier.models import Heatmap
+
+    return Heatmap.objects.filter(pk=submission_id, status=Heatmap.Status.DONE).values_list("image", flat=True).first()
+
+
+def current_labels(usable_only: bool = True) -> QuerySet[Label]:
+    """The current officer label of every reviewed submission: what retraining learns from.
+
+    Each row has ``submission`` (with ``image``) and ``label``; ``usable_only`` drops photos rejected
+    as unusable (they have no class). Example for a training set::
+
+        for label in current_labels().iterator():
+            yield default_storage.path(label.submission.image.name), label.label
+    """
+    queryset = Label.objects.filter(is_current=True).select_related("submission")
+    if usable_only:
+        queryset = queryset.exclude(label="")
+    return queryset.order_by("created_at", "id")
+
+
+def current_label_for(submission_id: UUID | str) -> Label | None:
+    return Label.objects.filter(submission_id=submission_id, is_current=True).select_related("created_by").first()

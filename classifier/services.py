@@ -8,12 +8,15 @@ from pathlib import Path
 from uuid import UUID
 
 from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
 from classifier.artifacts import MODEL_FILENAME, ModelManifest
 from classifier.decision import Diagnosis
+from classifier.heatmaps import KERAS_FILENAME, keras_model_name
+from classifier.labelling import sync_label_classes
 from classifier.models import ModelVersion, Prediction, Submission
 from classifier.validators import CleanPhoto
 
@@ -50,14 +53,14 @@ def enqueue_inference(submission_id: UUID) -> bool:
     return True
 
 
-def record_prediction(
-    submission_id: UUID | str, version: ModelVersion, diagnosis: Diagnosis, inference_ms: float
-) -> bool:
+def record_prediction(submission: Submission, version: ModelVersion, diagnosis: Diagnosis, inference_ms: float) -> bool:
     """Save the prediction once; returns whether this call saved it.
 
     The first delivery's insert wins (the prediction's key is the submission's); a redelivered
     task inserts nothing and finds no pending submission to complete. Two statements, no locks.
+    The prediction carries copies of the upload time and district for the officers' reports.
     """
+    submission_id = submission.pk
     now = timezone.now()
     with transaction.atomic():
         Prediction.objects.bulk_create(
@@ -72,6 +75,8 @@ def record_prediction(
                     is_potato_leaf=diagnosis.is_potato_leaf,
                     is_unsure=diagnosis.is_unsure,
                     inference_ms=inference_ms,
+                    submitted_at=submission.created_at,
+                    district=submission.district,
                 )
             ],
             ignore_conflicts=True,
@@ -96,7 +101,11 @@ def register_model_version(
     parent: ModelVersion | None = None,
     notes: str = "",
 ) -> ModelVersion:
-    """Copy a model directory's file into media storage and add it as a candidate version."""
+    """Copy a model directory's files into media storage and add it as a candidate version.
+
+    ``model.keras``, when the directory has one, is kept beside ``model.tflite`` for heatmaps; the
+    model's classes are added to the classes officers can choose.
+    """
     manifest = ModelManifest.read(model_dir)
     number = (ModelVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
     version = ModelVersion(
@@ -111,7 +120,15 @@ def register_model_version(
     )
     with open(Path(model_dir) / MODEL_FILENAME, "rb") as model_file:
         version.model_file.save(MODEL_FILENAME, File(model_file), save=False)
+    keras_path = Path(model_dir) / KERAS_FILENAME
+    if keras_path.exists():  # the Keras form, for Grad-CAM heatmaps on the training worker
+        keras_name = keras_model_name(version)
+        if default_storage.exists(keras_name):  # left by an earlier database: not this model's
+            default_storage.delete(keras_name)
+        with open(keras_path, "rb") as keras_file:
+            default_storage.save(keras_name, File(keras_file))
     version.save()
+    sync_label_classes(version.labels, version.reject_label or None)
     return version
 
 

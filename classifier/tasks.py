@@ -1,4 +1,5 @@
-"""Celery tasks on the ``inference`` queue. This module never imports TensorFlow.
+"""Celery tasks on the ``inference`` queue (and ``compute_heatmap`` on ``training``). This module
+never imports TensorFlow; ``compute_heatmap`` imports it when it runs, on the training worker.
 
 ``acks_late`` with ``reject_on_worker_lost``: a task is acknowledged only after it finishes, so a
 worker killed mid-task leaves the message to be delivered again; ``record_prediction`` makes
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import OperationalError
 
-from classifier import selectors, services
+from classifier import heatmaps, selectors, services
 from classifier.inference import predictor_for
 from classifier.models import Submission
 
@@ -55,7 +56,7 @@ def diagnose_submission(submission_id: str) -> str:
         services.mark_submission_failed(submission_id, f"{type(error).__name__}: {error}")
         return Submission.Status.FAILED
     elapsed_ms = (time.perf_counter() - started) * 1000
-    services.record_prediction(submission_id, version, diagnosis, elapsed_ms)
+    services.record_prediction(submission, version, diagnosis, elapsed_ms)
     return Submission.Status.DONE
 
 
@@ -67,3 +68,33 @@ def requeue_stale_submissions() -> int:
     if ids:
         logger.info("requeued %s of %s stale pending submissions", requeued, len(ids))
     return requeued
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,), max_retries=5)
+def compute_heatmap(submission_id: str) -> str:
+    """Grad-CAM for one submission's prediction. Routed to the ``training`` queue (settings), whose
+    worker may import TensorFlow; the import happens here, inside the task, never at module load.
+    """
+    submission = selectors.submission_for_review(submission_id)
+    heatmap = getattr(submission, "heatmap", None) if submission else None
+    if heatmap is None:
+        return "missing"
+    if heatmap.status == heatmap.Status.DONE:
+        return heatmap.status
+    version = submission.prediction.model_version
+    try:
+        from classifier.gradcam import render_heatmap
+
+        with default_storage.open(submission.image.name, "rb") as image_file:
+            jpeg = render_heatmap(
+                default_storage.path(heatmaps.keras_model_name(version)),
+                image_file,
+                list(version.labels).index(submission.prediction.label),
+                version.image_size,
+            )
+    except Exception as error:  # a broken model file or photo: say so on the page, do not retry forever
+        logger.exception("could not compute the heatmap for %s", submission_id)
+        heatmaps.mark_heatmap_failed(submission_id, f"{type(error).__name__}: {error}")
+        return heatmap.Status.FAILED
+    heatmaps.record_heatmap(submission_id, jpeg)
+    return heatmap.Status.DONE

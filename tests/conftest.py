@@ -190,6 +190,8 @@ CHROMIUM_FLAGS = [
 
 @pytest.fixture(scope="session")
 def browser():
+    """Debian's chromium through Playwright, one per test session: every browser test module shares
+    it (Playwright's sync API allows one instance per thread)."""
     if not CHROMIUM:
         pytest.fail("chromium is not installed: `make test` installs it (apt-get install chromium)")
     from playwright.sync_api import sync_playwright

@@ -22,7 +22,7 @@ def diagnosed(model_version, label="late_blight", confidence=0.93, is_unsure=Fal
     submission.save()
     top = [{"label": label, "confidence": confidence}, {"label": "healthy", "confidence": 1 - confidence}]
     diagnosis = Diagnosis(label, confidence, top, label != "not_potato_leaf", is_unsure, confidence - 0.05)
-    services.record_prediction(submission.id, model_version, diagnosis, inference_ms=5.0)
+    services.record_prediction(submission, model_version, diagnosis, inference_ms=5.0)
     return submission
 
 

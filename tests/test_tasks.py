@@ -37,8 +37,8 @@ def test_record_prediction_is_idempotent(active_model):
     submission = make_submission()
     first = diagnose(np.array([0.1, 0.1, 0.7, 0.1]), active_model.labels, "not_potato_leaf", 0.6)
     second = diagnose(np.array([0.7, 0.1, 0.1, 0.1]), active_model.labels, "not_potato_leaf", 0.6)
-    services.record_prediction(submission.id, active_model, first, 1.0)
-    services.record_prediction(submission.id, active_model, second, 1.0)
+    services.record_prediction(submission, active_model, first, 1.0)
+    services.record_prediction(submission, active_model, second, 1.0)
     assert Prediction.objects.get(submission=submission).label == first.label
 
 

@@ -154,6 +154,8 @@ STORAGES = {
 }
 
 LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # Security. HTTPS=1 behind a TLS-terminating proxy turns on secure cookies, redirects and HSTS.
 HTTPS = env_bool("HTTPS", False)
@@ -245,6 +247,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_ROUTES = {
+    # Grad-CAM needs TensorFlow: it runs on the training worker, never the inference one.
+    "classifier.tasks.compute_heatmap": {"queue": "training"},
     "classifier.tasks.*": {"queue": "inference"},
     "training.tasks.*": {"queue": "training"},
 }

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from webapp.views import api, farmer, health, pwa, translations
 
@@ -14,4 +15,11 @@ urlpatterns = [
     path("healthz", health.health, name="health"),
     path("healthz/workers", health.workers, name="health-workers"),
     path("admin/", admin.site.urls),
+    path("dashboard/", include("webapp.dashboard_urls")),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -1,0 +1,72 @@
+"""Data for the dashboard tests: people in each role, and diagnosed submissions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+
+from classifier import services
+from classifier.decision import Diagnosis
+from classifier.models import Prediction, Submission
+from tests.images import jpeg_bytes
+from webapp.accounts import create_officer
+
+PASSWORD = "field visit in Kabale 2024"
+
+
+@pytest.fixture
+def officer(db):
+    return create_officer("okello", PASSWORD)
+
+
+@pytest.fixture
+def dashboard_admin(db):
+    return create_officer("atim", PASSWORD, admin=True)
+
+
+@pytest.fixture
+def farmer(db):
+    """A signed-in user outside the dashboard's groups."""
+    return get_user_model().objects.create_user("farmer", password=PASSWORD)
+
+
+def diagnosed(
+    version,
+    label: str = "late_blight",
+    confidence: float = 0.9,
+    margin: float | None = None,
+    district: str = "kabale",
+    created_at: datetime | None = None,
+    image: bytes | None = None,
+) -> Submission:
+    """A submission with a recorded prediction, as the inference worker leaves it."""
+    submission = Submission(district=district, width=64, height=48)
+    submission.image.save(f"{submission.id}.jpg", ContentFile(image or jpeg_bytes()), save=False)
+    submission.save(force_insert=True)
+    if created_at is not None:
+        Submission.objects.filter(pk=submission.pk).update(created_at=created_at)
+        submission.refresh_from_db()
+    labels = list(version.labels)
+    runner_up = next(name for name in labels if name != label)
+    margin = confidence - (1 - confidence) if margin is None else margin
+    top = [
+        {"label": label, "confidence": round(confidence, 4)},
+        {"label": runner_up, "confidence": round(confidence - margin, 4)},
+    ]
+    diagnosis = Diagnosis(
+        label=label,
+        confidence=confidence,
+        top=top,
+        is_potato_leaf=label != version.reject_label,
+        is_unsure=confidence < 0.6,
+        margin=margin,
+    )
+    services.record_prediction(submission, version, diagnosis, inference_ms=10)
+    return Submission.objects.select_related("prediction").get(pk=submission.pk)
+
+
+def prediction_of(submission) -> Prediction:
+    return Prediction.objects.get(pk=submission.pk)

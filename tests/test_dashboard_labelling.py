@@ -1,0 +1,219 @@
+"""Labelling: confirm, correct (any class, admin-added ones too), reject, bulk confirm; the audit trail."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+from classifier import heatmaps, labelling, selectors
+from classifier.models import Heatmap, Label, LabelClass, Prediction
+from tests.dashboard_helpers import dashboard_admin, diagnosed, officer, prediction_of  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def label(client, submission, query="", **data):
+    return client.post(reverse("dashboard:label", args=[submission.pk]), {"q": query, **data})
+
+
+def test_confirm_correct_and_reject_through_the_page(client, officer, active_model):  # noqa: F811
+    first = diagnosed(active_model, confidence=0.4)
+    second = diagnosed(active_model, confidence=0.5, label="healthy")
+    third = diagnosed(active_model, confidence=0.6)
+    fourth = diagnosed(active_model, confidence=0.7)
+    client.force_login(officer)
+
+    response = label(client, first, label="late_blight")
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard:review", args=[second.pk])
+    response = label(client, second, label="early_blight")
+    assert response["Location"] == reverse("dashboard:review", args=[third.pk])
+    label(client, third, label="late_blight", reject_reason="not_potato_leaf")
+    label(client, fourth, reject_reason="unusable")
+
+    verdicts = {v.submission_id: v for v in Label.objects.all()}
+    assert (verdicts[first.pk].action, verdicts[first.pk].label) == ("confirm", "late_blight")
+    assert (verdicts[second.pk].action, verdicts[second.pk].label) == ("correct", "early_blight")
+    assert verdicts[second.pk].predicted_label == "healthy"
+    assert (verdicts[third.pk].action, verdicts[third.pk].label, verdicts[third.pk].reject_reason) == (
+        "reject",
+        "not_potato_leaf",
+        "not_potato_leaf",
+    )
+    assert (verdicts[fourth.pk].action, verdicts[fourth.pk].label, verdicts[fourth.pk].reject_reason) == (
+        "reject",
+        "",
+        "unusable",
+    )
+    assert {v.created_by for v in verdicts.values()} == {officer}
+    # The last one goes back to the (now empty) queue.
+    assert "All caught up" in client.get(reverse("dashboard:queue")).content.decode()
+
+
+def test_next_photo_keeps_the_filters(client, officer, active_model):  # noqa: F811
+    a = diagnosed(active_model, confidence=0.3, district="kisoro")
+    diagnosed(active_model, confidence=0.4, district="kabale")
+    c = diagnosed(active_model, confidence=0.5, district="kisoro")
+    client.force_login(officer)
+    response = label(client, a, query="district=kisoro", label="late_blight")
+    assert response["Location"] == reverse("dashboard:review", args=[c.pk]) + "?district=kisoro"
+
+
+def test_relabelling_keeps_who_when_and_what_it_replaced(client, officer, dashboard_admin, active_model):  # noqa: F811
+    submission = diagnosed(active_model, label="late_blight")
+    first = labelling.label_submission(submission.pk, officer, "late_blight")
+    second = labelling.label_submission(submission.pk, dashboard_admin, "early_blight")
+    third = labelling.label_submission(submission.pk, officer, reject_reason="unusable")
+
+    rows = list(Label.objects.filter(submission=submission).order_by("id"))
+    assert [r.pk for r in rows] == [first.pk, second.pk, third.pk]
+    assert [r.is_current for r in rows] == [False, False, True]
+    assert rows[1].replaces_id == first.pk and rows[2].replaces_id == second.pk
+    assert [(r.created_by.username, r.action, r.label) for r in rows] == [
+        ("okello", "confirm", "late_blight"),
+        ("atim", "correct", "early_blight"),
+        ("okello", "reject", ""),
+    ]
+    assert rows[0].created_at <= rows[1].created_at <= rows[2].created_at
+    assert selectors.current_label_for(submission.pk) == third
+    # The prediction's review columns follow the current label.
+    prediction = prediction_of(submission)
+    assert (prediction.review_status, prediction.reviewed_label) == ("rejected", "")
+
+    client.force_login(officer)
+    html = client.get(reverse("dashboard:review", args=[submission.pk])).content.decode()
+    assert "History (3)" in html and "atim" in html and "(replaced)" in html
+
+
+def test_the_same_verdict_twice_is_recorded_once(officer, active_model):  # noqa: F811
+    submission = diagnosed(active_model)
+    one = labelling.label_submission(submission.pk, officer, "healthy")
+    two = labelling.label_submission(submission.pk, officer, "healthy")
+    assert one == two and Label.objects.count() == 1
+
+
+def test_picking_the_reject_class_is_a_reject_or_a_confirmation(officer, active_model):  # noqa: F811
+    leaf = diagnosed(active_model, label="healthy")
+    not_leaf = diagnosed(active_model, label="not_potato_leaf")
+    assert labelling.label_submission(leaf.pk, officer, "not_potato_leaf").action == "reject"
+    verdict = labelling.label_submission(not_leaf.pk, officer, reject_reason="not_potato_leaf")
+    assert (verdict.action, verdict.label) == ("confirm", "not_potato_leaf")
+
+
+def test_unknown_class_or_undiagnosed_photo_is_refused(client, officer, active_model):  # noqa: F811
+    submission = diagnosed(active_model)
+    with pytest.raises(labelling.LabellingError, match="Unknown class"):
+        labelling.label_submission(submission.pk, officer, "bacterial_wilt")
+    client.force_login(officer)
+    response = label(client, submission, label="bacterial_wilt")
+    assert response["Location"] == reverse("dashboard:review", args=[submission.pk])
+    assert not Label.objects.exists()
+    with pytest.raises(labelling.LabellingError, match="no diagnosis"):
+        labelling.label_submission("00000000-0000-0000-0000-000000000000", officer, "healthy")
+
+
+def test_admin_adds_bacterial_wilt_and_officers_can_pick_it(client, officer, dashboard_admin, active_model):  # noqa: F811
+    client.force_login(officer)
+    assert client.post(reverse("dashboard:add-class"), {"name": "bacterial_wilt"}).status_code == 403
+
+    client.force_login(dashboard_admin)
+    response = client.post(reverse("dashboard:add-class"), {"name": "bacterial_wilt", "display_name": "Bacterial wilt"})
+    assert response.status_code == 302
+    added = LabelClass.objects.get(name="bacterial_wilt")
+    assert added.created_by == dashboard_admin and not added.is_reject
+    duplicate = client.post(reverse("dashboard:add-class"), {"name": "bacterial_wilt"})
+    assert duplicate.status_code == 400 and "already exists" in duplicate.content.decode()
+    assert client.post(reverse("dashboard:add-class"), {"name": "Bad Name!"}).status_code == 400
+
+    submission = diagnosed(active_model, label="late_blight")
+    client.force_login(officer)
+    html = client.get(reverse("dashboard:review", args=[submission.pk])).content.decode()
+    assert 'value="bacterial_wilt"' in html
+    label(client, submission, label="bacterial_wilt")
+    verdict = Label.objects.get()
+    assert (verdict.action, verdict.label) == ("correct", "bacterial_wilt")
+    assert [lbl.label for lbl in selectors.current_labels()] == ["bacterial_wilt"]
+
+
+def test_registering_a_model_adds_its_classes(active_model):
+    assert list(LabelClass.objects.values_list("name", "is_reject")) == [
+        ("early_blight", False),
+        ("healthy", False),
+        ("late_blight", False),
+        ("not_potato_leaf", True),
+    ]
+
+
+def test_bulk_confirm_skips_photos_reviewed_meanwhile(client, officer, dashboard_admin, active_model):  # noqa: F811
+    photos = [diagnosed(active_model, label=name) for name in ("late_blight", "healthy", "early_blight")]
+    labelling.label_submission(photos[2].pk, dashboard_admin, "healthy")
+    client.force_login(officer)
+    response = client.post(
+        reverse("dashboard:bulk-confirm"), {"ids": [str(p.pk) for p in photos], "q": "district=kabale"}
+    )
+    assert response["Location"] == reverse("dashboard:queue") + "?district=kabale"
+    current = {lbl.submission_id: lbl for lbl in selectors.current_labels()}
+    assert (current[photos[0].pk].action, current[photos[0].pk].label) == ("confirm", "late_blight")
+    assert (current[photos[1].pk].label, current[photos[1].pk].created_by) == ("healthy", officer)
+    assert (current[photos[2].pk].label, current[photos[2].pk].created_by) == ("healthy", dashboard_admin)
+    assert Label.objects.count() == 3
+    assert set(Prediction.objects.values_list("review_status", flat=True)) == {"confirmed", "corrected"}
+    messages = [str(m) for m in client.get(reverse("dashboard:queue")).context["messages"]]
+    assert "Confirmed 2 photos." in messages and any("already reviewed" in m for m in messages)
+
+
+def test_bulk_confirm_with_nothing_ticked_says_so(client, officer, active_model):  # noqa: F811
+    client.force_login(officer)
+    response = client.post(reverse("dashboard:bulk-confirm"), {}, follow=True)
+    assert "Tick the photos" in response.content.decode()
+
+
+def test_current_labels_for_retraining(officer, active_model):  # noqa: F811
+    a, b, c = (diagnosed(active_model) for _ in range(3))
+    labelling.label_submission(a.pk, officer, "healthy")
+    labelling.label_submission(a.pk, officer, "early_blight")
+    labelling.label_submission(b.pk, officer, reject_reason="unusable")
+    rows = [(lbl.submission.image.name, lbl.label) for lbl in selectors.current_labels()]
+    assert rows == [(a.image.name, "early_blight")]
+    assert selectors.current_labels(usable_only=False).count() == 2
+    assert selectors.current_label_for(c.pk) is None
+
+
+def test_heatmap_is_unavailable_without_a_keras_model(client, officer, active_model):  # noqa: F811
+    submission = diagnosed(active_model)
+    client.force_login(officer)
+    body = client.post(reverse("dashboard:heatmap", args=[submission.pk])).json()
+    assert body["state"] == "unavailable" and "No heatmap for this model version" in body["message"]
+    assert not Heatmap.objects.exists()
+
+
+def test_heatmap_is_asked_of_the_training_worker_once(
+    client,
+    officer,  # noqa: F811
+    active_model,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    default_storage.save(heatmaps.keras_model_name(active_model), ContentFile(b"a keras file"))
+    submission = diagnosed(active_model)
+    sent = []
+    monkeypatch.setattr("classifier.tasks.compute_heatmap.apply_async", lambda args, **kw: sent.append(args))
+    client.force_login(officer)
+    url = reverse("dashboard:heatmap", args=[submission.pk])
+    assert client.get(url).json()["state"] == "none"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).json()["state"] == "pending"
+        assert client.post(url).json()["state"] == "pending"
+    assert sent == [[str(submission.pk)]]
+
+    heatmaps.record_heatmap(submission.pk, b"\xff\xd8 jpeg")
+    body = client.get(url).json()
+    assert body["state"] == "done" and body["url"] == reverse("dashboard:heatmap-image", args=[submission.pk])
+    assert b"".join(client.get(body["url"]).streaming_content) == b"\xff\xd8 jpeg"
+
+
+def test_heatmap_task_is_routed_to_the_training_queue():
+    from webapp.celery import app
+
+    route = app.amqp.router.route({}, "classifier.tasks.compute_heatmap", (), {})
+    assert route["queue"].name == "training"
+    assert app.amqp.router.route({}, "classifier.tasks.diagnose_submission", (), {})["queue"].name == "inference"

@@ -1,0 +1,58 @@
+"""Who may use the officers' dashboard: members of the ``officers`` or ``admins`` groups.
+
+Anonymous visitors are sent to the login page; signed-in users outside both groups (farmers,
+or anyone else) get a 403 page. ``admins`` may also add label classes and people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+OFFICERS = "officers"
+ADMINS = "admins"
+
+
+def roles(user) -> frozenset[str]:
+    """The user's dashboard groups, looked up once per request."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_dashboard_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.filter(name__in=(OFFICERS, ADMINS)).values_list("name", flat=True))
+        if user.is_superuser:
+            cached |= {ADMINS}
+        user._dashboard_roles = cached
+    return cached
+
+
+def is_officer(user) -> bool:
+    return bool(roles(user))
+
+
+def is_dashboard_admin(user) -> bool:
+    return ADMINS in roles(user)
+
+
+def _guard(allowed: Callable[[object], bool], message: str):
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not allowed(request.user):
+                return render(request, "dashboard/forbidden.html", {"message": message}, status=403)
+            return view(request, *args, **kwargs)
+
+        wrapped.dashboard_guard = allowed.__name__  # lets the URL test see every view is guarded
+        return wrapped
+
+    return decorator
+
+
+officer_required = _guard(is_officer, "This page is for extension officers.")
+admin_required = _guard(is_dashboard_admin, "Only dashboard admins can do this.")

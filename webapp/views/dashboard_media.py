@@ -1,0 +1,83 @@
+"""Photos for signed-in officers only: the full photo, its thumbnail, and its heatmap."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET, require_http_methods
+
+from classifier import heatmaps, selectors
+from classifier.thumbnails import ensure_thumbnail
+from webapp.access import officer_required
+
+HEATMAP_MESSAGES = {
+    "unavailable": "No heatmap for this model version: it has no Keras model (model.keras) to compute one with.",
+    "none": "The heatmap has not been asked for yet.",
+    "pending": "Computing where the model looked…",
+    "done": "Warm colours show where the model looked to give its answer (the centre square it saw).",
+    "failed": "The heatmap could not be computed for this photo.",
+}
+
+
+def _file_response(name: str, max_age: int) -> FileResponse:
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404("File missing") from None
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    patch_cache_control(response, private=True, max_age=max_age)
+    return response
+
+
+@officer_required
+@require_GET
+def image(request: HttpRequest, submission_id) -> HttpResponse:
+    name = selectors.submission_image_name(submission_id)
+    if not name:
+        raise Http404("No such photo")
+    return _file_response(name, max_age=3600)
+
+
+@officer_required
+@require_GET
+def thumbnail(request: HttpRequest, submission_id) -> HttpResponse:
+    name = selectors.submission_image_name(submission_id)
+    if not name:
+        raise Http404("No such photo")
+    try:
+        thumb = ensure_thumbnail(submission_id, name)
+    except (OSError, ValueError):  # a missing or unreadable original
+        raise Http404("No thumbnail") from None
+    return _file_response(thumb, max_age=7 * 24 * 3600)
+
+
+@officer_required
+@require_http_methods(["GET", "POST"])
+def heatmap(request: HttpRequest, submission_id) -> JsonResponse:
+    """GET: the heatmap's state. POST: ask the training worker for it (idempotent), then its state."""
+    submission = selectors.submission_for_review(submission_id)
+    if submission is None or getattr(submission, "prediction", None) is None:
+        raise Http404("No diagnosed photo here")
+    if request.method == "POST":
+        requested = heatmaps.request_heatmap(submission)
+        state = requested.status if requested is not None else "unavailable"
+    else:
+        state = heatmaps.heatmap_state(submission)
+    body = {"state": state, "message": HEATMAP_MESSAGES[state]}
+    if state == "done":
+        body["url"] = reverse("dashboard:heatmap-image", args=[submission.pk])
+    return JsonResponse(body)
+
+
+@officer_required
+@require_GET
+def heatmap_image(request: HttpRequest, submission_id) -> HttpResponse:
+    name = selectors.heatmap_image_name(submission_id)
+    if not name:
+        raise Http404("No heatmap yet")
+    return _file_response(name, max_age=3600)
