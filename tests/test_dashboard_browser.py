@@ -36,7 +36,7 @@ def test_officer_logs_in_and_labels_three_photos_with_the_keyboard(phone, live_s
     phone.wait_for_url("**/dashboard/")
     assert phone.locator("#queue-grid li").count() == 3
     # Thumbnails load (small, from the thumbnail view), and the page fits a phone's width.
-    phone.wait_for_function("[...document.querySelectorAll('#queue-grid img')].every(i => i.naturalWidth > 0)")
+    phone.wait_for_function("() => [...document.querySelectorAll('#queue-grid img')].every(i => i.naturalWidth > 0)")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
     phone.click(f'#queue-grid li[data-id="{photos[0].pk}"] a')

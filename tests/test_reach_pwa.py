@@ -46,7 +46,8 @@ def test_manifest_makes_the_app_installable(client):
 
 def test_pages_register_the_worker_and_link_the_manifest(client):
     html = client.get("/").content.decode()
-    assert 'navigator.serviceWorker.register("/sw.js")' in html
+    assert '<script src="/static/js/sw-register.js" data-sw="/sw.js" defer></script>' in html
+    assert "<script>" not in html  # the Content-Security-Policy forbids inline scripts
     assert '<link rel="manifest" href="/manifest.webmanifest?lang=en">' in html
     assert 'src="/static/js/store.js"' in html
 
