@@ -216,3 +216,10 @@ def test_cancelling_stops_at_the_next_epoch_and_keeps_finished_folds(tmp_path, m
     assert run.status == TrainingRun.Status.CANCELLED
     assert len(fold_files(out)) == 1
     assert StudyFolder(out).runs()[-1]["status"] == "cancelled"
+
+
+def test_plan_prints_the_cost_estimate_without_training(capsys, tmp_path):
+    call_command("reproduce_study", "--plan", "--weights", "none", "--out", str(tmp_path / "nothing"))
+    output = capsys.readouterr().out
+    assert "random_search" in output and "total: about" in output
+    assert not (tmp_path / "nothing").exists()

@@ -91,7 +91,13 @@ def derive_numbers(folder: StudyFolder) -> dict:
             rows = epochs_curve(records[key], experiment["values"]) if records[key] else []
             for row in rows:
                 row["paper"] = paper_pair("epochs", row["epochs"])
-            numbers["experiments"][name] = {"config_key": key, "rows": rows, "folds": len(records[key])}
+            numbers["experiments"][name] = {
+                "config_key": key,
+                "cap": study["configs"][key]["epochs"],
+                "rows": rows,
+                "folds": len(records[key]),
+                "whole_network": _whole_network_epochs(study, records),
+            }
         elif name == "random_search":
             numbers["experiments"][name] = _search_rows(experiment, study, summaries)
         elif name == "leakage":
@@ -145,6 +151,19 @@ def _one_factor(experiment: dict, summaries: dict) -> dict:
             }
         )
     return {"rows": rows}
+
+
+def _whole_network_epochs(study: dict, records: dict) -> dict | None:
+    """The same reading for experiment 1's whole-network arm, up to its own (lower) epoch cap."""
+    layers = next((e for e in study["plan"] if e["name"] == "layers"), None)
+    if not layers or "all" not in layers["values"]:
+        return None
+    key = layers["configs"][layers["values"].index("all")]
+    cap = study["configs"][key]["epochs"]
+    points = [p for p in study["settings"]["epoch_points"] if p <= cap] or list(range(1, cap + 1))
+    if cap not in points:
+        points.append(cap)
+    return {"config_key": key, "cap": cap, "rows": epochs_curve(records[key], points) if records[key] else []}
 
 
 def _search_rows(experiment: dict, study: dict, summaries: dict) -> dict:
@@ -683,9 +702,9 @@ def compose(numbers: dict, figure_paths: dict[str, Path]) -> Document:
     if epochs:
         doc.heading(2, "Experiment 5: number of epochs")
         doc.paragraph(
-            f"One run per fold with a cap of {max([r['epochs'] for r in epochs['rows']] or [0])} epochs and "
-            "early stopping (patience 5) on the validation loss. A run capped at fewer epochs is a prefix of "
-            "it, so each row is read off the stored history: the epoch with the lowest validation loss "
+            f"`{epochs['config_key']}`: one run per fold with a cap of {epochs['cap']} epochs and early stopping "
+            "(patience 5) on the validation loss. A run capped at fewer epochs is a prefix of it (same seeds, same "
+            "data order), so each row is read off the stored history: the epoch with the lowest validation loss "
             "within the cap. *Ran past* counts the folds still training at that cap."
         )
         doc.figure(figure_paths.get("epochs"), FIGURES["epochs"][1])
@@ -702,6 +721,19 @@ def compose(numbers: dict, figure_paths: dict[str, Path]) -> Document:
                 for row in epochs["rows"]
             ],
         )
+        whole = epochs.get("whole_network")
+        if whole and whole["rows"]:
+            doc.paragraph(
+                f"The same reading of experiment 1's whole-network arm (`{whole['config_key']}`, cap {whole['cap']} "
+                "epochs):"
+            )
+            doc.table(
+                ["maximum epochs", "ours train %", "ours validation %", "folds ran past"],
+                [
+                    [row["epochs"], pct(row["train_accuracy"]), pct(row["val_accuracy"]), row["ran_past"]]
+                    for row in whole["rows"]
+                ],
+            )
 
     search = numbers["experiments"].get("random_search")
     if search:
@@ -714,6 +746,8 @@ def compose(numbers: dict, figure_paths: dict[str, Path]) -> Document:
             f"(log-uniform {low:g} to {high:g}) "
             f"and epochs ({', '.join(map(str, settings['search_epochs']))}); {settings['folds']} folds per trial."
         )
+        if search["best_trial"]:
+            doc.paragraph(f"Best trial by mean validation accuracy: {search['best_trial']}.")
         doc.table(
             ["trial", "optimizer", "activation", "learning rate", "epochs", "train %", "validation %", "epochs run"],
             [

@@ -87,9 +87,11 @@ def request_training_run_cancel(run_id: int) -> bool:
     return _transition(run_id, {Status.RUNNING}, cancel_requested_at=now)
 
 
-def mark_training_run_cancelled(run_id: int, metrics: dict | None = None) -> bool:
-    """running -> cancelled: the worker stopped after a cancel request."""
+def mark_training_run_cancelled(run_id: int, metrics: dict | None = None, reason: str = "") -> bool:
+    """running -> cancelled: the worker stopped after a cancel request (or was interrupted)."""
     fields = {"status": Status.CANCELLED, "finished_at": timezone.now(), "eta_seconds": None}
+    if reason:
+        fields["progress_message"] = reason[:MESSAGE_LENGTH]
     if metrics is not None:
         fields["metrics"] = metrics
     return _transition(run_id, {Status.RUNNING}, **fields)

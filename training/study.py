@@ -218,6 +218,9 @@ def run_study(
     except Cancelled:
         status = "cancelled"
         raise
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
     except BaseException:
         status = "failed"
         raise

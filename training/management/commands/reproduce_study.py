@@ -46,9 +46,28 @@ class Command(BaseCommand):
         study_settings = self.study_settings(options)
         field_dir = Path(options["field"]) if options["field"] else None
         if options["plan"]:
-            self.stdout.write(json.dumps(plan_only(study_settings, options["data"], field_dir), indent=1))
+            self.print_plan(plan_only(study_settings, options["data"], field_dir))
             return
         self.run(study_settings, options["data"], field_dir, options)
+
+    def print_plan(self, plan: dict) -> None:
+        estimate = plan["estimate"]
+        photos = plan["photos"]
+        self.stdout.write(
+            f"photos: {photos['dev']} development, {photos['test']} held-out test, {photos['field']} field\n"
+            f"{'experiment':<15}{'configs':>8}{'new':>5}{'whole net':>10}{'folds':>7}{'expected':>11}{'at cap':>10}"
+        )
+        for row in estimate["experiments"]:
+            self.stdout.write(
+                f"{row['experiment']:<15}{row['configs']:>8}{row['new_configs']:>5}{row['whole_network_configs']:>10}"
+                f"{row['folds']:>7}{row['expected_seconds'] / 60:>9.0f} m{row['at_epoch_cap_seconds'] / 60:>8.0f} m"
+            )
+        self.stdout.write(
+            f"frozen activations: {estimate['features_seconds'] / 60:.1f} m\n"
+            f"total: about {estimate['expected_seconds'] / 3600:.1f} h expected, "
+            f"{estimate['at_epoch_cap_seconds'] / 3600:.1f} h if every fold ran to its epoch cap\n"
+            f"(throughput assumed, images/s: {json.dumps(estimate['throughput'])})"
+        )
 
     def study_settings(self, options) -> StudySettings:
         weights = options["weights"]
@@ -93,8 +112,11 @@ class Command(BaseCommand):
             if not options["no_report"]:
                 metrics.update(self.report(out_dir))
         except Cancelled as cancelled:
-            services.mark_training_run_cancelled(run.pk)
+            services.mark_training_run_cancelled(run.pk, reason=str(cancelled))
             raise CommandError(f"{cancelled}; rerun the same command to resume") from None
+        except KeyboardInterrupt:
+            services.mark_training_run_cancelled(run.pk, reason="interrupted (Ctrl-C)")
+            raise CommandError("interrupted; rerun the same command to resume") from None
         except StudyMismatch as mismatch:
             services.fail_training_run(run.pk, str(mismatch))
             raise CommandError(str(mismatch)) from None
