@@ -90,3 +90,68 @@ def compile_classifier(model, optimizer: str = "adam", learning_rate: float = 1e
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+
+
+def _backbone_index(model) -> int:
+    return [layer.name for layer in model.layers].index(BACKBONE_NAME)
+
+
+def frozen_boundary(model) -> str | None:
+    """The backbone layer after which only trainable layers (or cheap frozen ones) follow.
+
+    Call after :func:`set_trainable_layers`. Returns the name of the last backbone layer that
+    (a) comes before the first layer with trainable weights and (b) is the only way into the
+    layers after it (no skip connection jumps over it), so its output alone determines the model's
+    output. Activations up to it can be computed once and cached. ``None`` when the whole backbone
+    trains (nothing to cache).
+    """
+    backbone = backbone_of(model)
+    layers = backbone.layers
+    position = {id(layer): index for index, layer in enumerate(layers)}
+    trainable = [index for index, layer in enumerate(layers) if layer.trainable_weights]
+    if not backbone.trainable or not trainable:
+        return layers[-1].name
+    first_trainable = trainable[0]
+    # earliest[k]: the smallest layer index feeding any layer at index >= k.
+    earliest = [len(layers)] * (len(layers) + 1)
+    for index in range(len(layers) - 1, -1, -1):
+        parents = [position[id(node.operation)] for node in layers[index]._inbound_nodes[0].parent_nodes]
+        earliest[index] = min([earliest[index + 1], *parents]) if parents else earliest[index + 1]
+    for candidate in range(first_trainable - 1, 0, -1):
+        if earliest[candidate + 1] >= candidate:
+            return layers[candidate].name
+    return None
+
+
+def feature_extractor(model, boundaries: list[str]):
+    """A model from images to the activations at each of ``boundaries`` (frozen, inference mode)."""
+    import keras
+
+    backbone = backbone_of(model)
+    inputs = keras.Input(shape=model.input.shape[1:], name="image")
+    x = inputs
+    for layer in model.layers[1 : _backbone_index(model)]:
+        x = layer(x)
+    front = keras.Model(backbone.input, [backbone.get_layer(name).output for name in boundaries])
+    outputs = front(x, training=False)
+    return keras.Model(inputs, outputs if len(boundaries) > 1 else [outputs], name="frozen_features")
+
+
+def trainable_part(model, boundary: str):
+    """A model from the activations at ``boundary`` to the class probabilities.
+
+    It shares its layers (and so its weights and trainable flags) with ``model``: training it on
+    cached activations trains ``model`` exactly as end-to-end training would, because the layers
+    before ``boundary`` are frozen and run in inference mode.
+    """
+    import keras
+
+    backbone = backbone_of(model)
+    boundary_output = backbone.get_layer(boundary).output
+    inputs = keras.Input(shape=boundary_output.shape[1:], name="cached_activations")
+    x = inputs
+    if boundary != backbone.layers[-1].name:
+        x = keras.Model(boundary_output, backbone.output, name="backbone_top")(x, training=False)
+    for layer in model.layers[_backbone_index(model) + 1 :]:
+        x = layer(x)
+    return keras.Model(inputs, x, name="trainable_part")

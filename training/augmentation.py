@@ -18,3 +18,22 @@ def augmentation_layers(seed: int = 0):
         ],
         name="augmentation",
     )
+
+
+def augmented_copies(images, copies: int, seed: int = 0, batch_size: int = 64):
+    """``copies`` randomly changed versions of every image, made once (offline), as uint8.
+
+    Returns an array of shape (N, copies, size, size, 3). The same images, ``copies`` and ``seed``
+    give the same copies, so a resumed study sees the pixels it saw before.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    out = np.empty((len(images), copies, *images.shape[1:]), dtype=np.uint8)
+    for copy in range(copies):
+        augmenter = augmentation_layers(seed + 1000 * (copy + 1))
+        for start in range(0, len(images), batch_size):
+            batch = tf.cast(images[start : start + batch_size], tf.float32)
+            changed = augmenter(batch, training=True)
+            out[start : start + batch_size, copy] = np.clip(np.rint(changed.numpy()), 0, 255).astype(np.uint8)
+    return out
