@@ -8,6 +8,7 @@ from pathlib import Path
 
 MODEL_FILENAME = "model.tflite"
 MANIFEST_FILENAME = "labels.json"
+KERAS_FILENAME = "model.keras"  # the Keras form, for heatmaps and lineage; not served
 
 
 @dataclass(frozen=True)

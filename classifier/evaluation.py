@@ -43,7 +43,8 @@ def evaluate_items(
         unsure += diagnosis.is_unsure
         if progress:
             progress(position)
-    labels = list(predictor.labels)
+    # A photo may carry a class this model does not know (one an admin added since): count it.
+    labels = list(predictor.labels) + sorted(set(true) - set(predictor.labels))
     summary = classification_summary(true, predicted, labels)
     summary["per_folder"] = _per_folder(true, predicted, folders)
     for entry in summary["per_folder"].values():

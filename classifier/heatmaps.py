@@ -23,7 +23,7 @@ from classifier.models import Heatmap, ModelVersion, Submission
 
 logger = logging.getLogger(__name__)
 
-KERAS_FILENAME = "model.keras"
+
 #: A pending heatmap older than this is asked for again (its task may have been lost).
 RETRY_AFTER = timedelta(minutes=5)
 

@@ -13,11 +13,11 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from classifier.artifacts import MODEL_FILENAME, ModelManifest
+from classifier.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
 from classifier.decision import Diagnosis
-from classifier.heatmaps import KERAS_FILENAME, keras_model_name
+from classifier.heatmaps import keras_model_name
 from classifier.labelling import sync_label_classes
-from classifier.models import ModelVersion, Prediction, Submission
+from classifier.models import ModelVersion, ModelVersionChange, Prediction, Submission
 from classifier.validators import CleanPhoto
 
 logger = logging.getLogger(__name__)
@@ -133,15 +133,52 @@ def register_model_version(
 
 
 @transaction.atomic
-def activate_model_version(version: ModelVersion) -> ModelVersion:
-    """Make ``version`` the one active model; the one before it is retired."""
-    ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE).exclude(pk=version.pk).update(
-        status=ModelVersion.Status.RETIRED
+def activate_model_version(
+    version: ModelVersion,
+    action: str = ModelVersionChange.Action.PROMOTE,
+    actor: str = "",
+    reason: str = "",
+    user=None,
+) -> ModelVersion:
+    """Make ``version`` the one active model, retire the one before it, and log the change.
+
+    Workers notice on their next task (they compare the active version with the one they hold),
+    so the switch needs no restart and no request fails.
+    """
+    previous = (
+        ModelVersion.objects.select_for_update()
+        .filter(status=ModelVersion.Status.ACTIVE)
+        .exclude(pk=version.pk)
+        .first()
     )
+    if previous is not None:
+        ModelVersion.objects.filter(pk=previous.pk).update(status=ModelVersion.Status.RETIRED)
     version.status = ModelVersion.Status.ACTIVE
     version.activated_at = timezone.now()
     version.save(update_fields=["status", "activated_at"])
+    ModelVersionChange.objects.create(
+        version=version,
+        previous=previous,
+        action=action,
+        user=user,
+        actor=actor or (user.get_username() if user else ""),
+        reason=reason,
+    )
     return version
+
+
+def roll_back_to(version: ModelVersion, user, reason: str = "") -> ModelVersion:
+    """One click: an earlier version serves again."""
+    if version.status == ModelVersion.Status.ACTIVE:
+        raise ValueError(f"{version} is already active")
+    return activate_model_version(version, ModelVersionChange.Action.ROLLBACK, reason=reason or "rollback", user=user)
+
+
+def record_promotion_note(version: ModelVersion, note: str, rejected: bool = False) -> None:
+    fields = {"promotion_note": note}
+    if rejected:
+        fields["status"] = ModelVersion.Status.REJECTED
+    ModelVersion.objects.filter(pk=version.pk).update(**fields)
 
 
 def ensure_default_model(model_dir: Path | str) -> ModelVersion | None:
@@ -153,4 +190,4 @@ def ensure_default_model(model_dir: Path | str) -> ModelVersion | None:
     if metrics_path.exists():
         metrics = json.loads(metrics_path.read_text())
     version = register_model_version(model_dir, created_by="shipped", metrics=metrics, notes="Shipped default model")
-    return activate_model_version(version)
+    return activate_model_version(version, ModelVersionChange.Action.SHIPPED, actor="shipped", reason="first start")

@@ -84,7 +84,9 @@ def database_url_for_workers() -> str:
 class WorkerProcess:
     """A real ``celery worker`` child process on the inference queue."""
 
-    def __init__(self, redis_url: str, media_root: Path, log_path: Path, queues: str = "inference") -> None:
+    def __init__(
+        self, redis_url: str, media_root: Path, log_path: Path, queues: str = "inference", **extra_env: str
+    ) -> None:
         self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.log_path = log_path
         env = os.environ.copy()
@@ -94,6 +96,7 @@ class WorkerProcess:
             DATABASE_URL=database_url_for_workers(),
             MEDIA_ROOT=str(media_root),
             PYTHONUNBUFFERED="1",
+            **extra_env,
         )
         self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
@@ -200,3 +203,13 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+def wait_until(condition, timeout: float, log_path: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    tail = log_path.read_text(errors="replace")[-3000:] if log_path else ""
+    raise AssertionError(f"condition not met in {timeout}s\n{tail}")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.artifacts import MODEL_FILENAME, ModelManifest
+from classifier.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
 from training.datasets import (
     LabelledImage,
     balanced_class_weights,
@@ -104,7 +104,34 @@ def train_default_model(
     out_dir: Path,
     log: Callable[[str], None] = print,
 ) -> dict:
-    """Train, export ``model.tflite`` + ``labels.json`` into ``out_dir`` and return a summary."""
+    """Train on the configured folders, export ``model.tflite`` + ``labels.json`` into ``out_dir``."""
+    split = collect_images(config)
+    potato_classes = class_names_of(list_class_images(config.data_dir))
+    class_names = potato_classes + ([config.reject_label] if config.negatives_dirs else [])
+    validation_items = split.holdouts["lab"] + [
+        item for name, items in split.holdouts.items() if name.startswith("negatives:") for item in items
+    ]
+    summary = train_from_items(split.train, validation_items, class_names, config, out_dir, log=log)
+    summary["holdout_photos"] = {name: len(items) for name, items in split.holdouts.items()}
+    (Path(out_dir) / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def train_from_items(
+    train_items: list[LabelledImage],
+    validation_items: list[LabelledImage],
+    class_names: list[str],
+    config: DefaultModelConfig,
+    out_dir: Path,
+    log: Callable[[str], None] = print,
+    callbacks: Sequence = (),
+    shuffle_labels: bool = False,
+) -> dict:
+    """The two-stage fit on explicit photo lists; writes the served model and its Keras form.
+
+    ``callbacks`` are extra Keras callbacks (progress, cancellation). ``shuffle_labels`` trains on
+    permuted labels: a deliberately bad model, to show that promotion refuses one.
+    """
     import keras
 
     from training.architecture import build_classifier, compile_classifier, set_trainable_layers
@@ -112,16 +139,10 @@ def train_default_model(
 
     started = time.monotonic()
     keras.utils.set_random_seed(config.seed)
-    split = collect_images(config)
-    potato_classes = class_names_of(list_class_images(config.data_dir))
-    has_negatives = bool(config.negatives_dirs)
-    class_names = potato_classes + ([config.reject_label] if has_negatives else [])
-    log(f"classes: {class_names}; training photos: {len(split.train)}")
-
-    train = load_arrays(split.train, class_names, config.image_size)
-    validation_items = split.holdouts["lab"] + [
-        item for name, items in split.holdouts.items() if name.startswith("negatives:") for item in items
-    ]
+    log(f"classes: {class_names}; training photos: {len(train_items)}")
+    train = load_arrays(train_items, class_names, config.image_size)
+    if shuffle_labels:
+        train.labels = np.random.default_rng(config.seed).permutation(train.labels)
     validation = load_arrays(validation_items, class_names, config.image_size)
     log(f"decoded {len(train.items)} training and {len(validation.items)} validation photos")
 
@@ -138,13 +159,7 @@ def train_default_model(
 
     model = build_classifier(len(class_names), config.image_size, weights=config.weights)
     history = {}
-    stages = [
-        ("head", "head", config.head_epochs, config.head_learning_rate),
-        ("finetune", "all", config.finetune_epochs, config.finetune_learning_rate),
-    ]
-    for stage, trainable, epochs, learning_rate in stages:
-        if epochs <= 0:
-            continue
+    for stage, trainable, epochs, learning_rate in training_stages(config):
         set_trainable_layers(model, trainable)
         compile_classifier(model, "adam", learning_rate)
         log(f"stage {stage}: {epochs} epochs at learning rate {learning_rate}")
@@ -154,22 +169,39 @@ def train_default_model(
             epochs=epochs,
             shuffle=False,  # the tf.data pipeline shuffles
             callbacks=[
-                keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+                keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+                *callbacks,
             ],
             verbose=2,
         )
         history[stage] = {key: [float(v) for v in values] for key, values in fit.history.items()}
+        if model.stop_training and any(getattr(c, "cancelled", False) for c in callbacks):
+            raise TrainingCancelled("cancelled by request")
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     export_tflite(model, out_dir / MODEL_FILENAME)
-    ModelManifest(class_names, config.image_size, config.reject_label if has_negatives else None).write(out_dir)
-    summary = {
+    model.save(out_dir / KERAS_FILENAME)
+    ModelManifest(
+        class_names, config.image_size, config.reject_label if config.reject_label in class_names else None
+    ).write(out_dir)
+    return {
         "classes": class_names,
-        "training_photos": len(split.train),
-        "holdout_photos": {name: len(items) for name, items in split.holdouts.items()},
+        "training_photos": len(train_items),
+        "validation_photos": len(validation_items),
         "history": history,
         "train_seconds": round(time.monotonic() - started, 1),
     }
-    (out_dir / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
-    return summary
+
+
+class TrainingCancelled(Exception):
+    """Training stopped because someone asked it to."""
+
+
+def training_stages(config: DefaultModelConfig) -> list[tuple[str, str, int, float]]:
+    """(name, what trains, epochs, learning rate) for the stages that have epochs."""
+    stages = [
+        ("head", "head", config.head_epochs, config.head_learning_rate),
+        ("finetune", "all", config.finetune_epochs, config.finetune_learning_rate),
+    ]
+    return [stage for stage in stages if stage[2] > 0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 
 class TrainingRun(models.Model):
@@ -54,6 +55,12 @@ class TrainingRun(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["kind", "status", "created_at"], name="training_run_kind_status")]
+        constraints = [
+            # One training of each kind at a time: a second request finds this and says one is running.
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(status__in=["queued", "running"]), name="one_active_run_per_kind"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} run {self.pk} ({self.status})"

@@ -259,7 +259,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "classifier.tasks.requeue_stale_submissions",
         "schedule": float(os.environ.get("SWEEP_INTERVAL_SECONDS", 60)),
     },
+    "fail-stale-training-runs": {"task": "training.tasks.fail_stale_training_runs", "schedule": 300.0},
 }
+# The weekly retraining check is a django-celery-beat PeriodicTask (data migration), editable in the admin.
 
 # The model.
 INFERENCE_RUNTIME = os.environ.get("INFERENCE_RUNTIME", "classifier.runtimes.litert.LiteRTRuntime")
@@ -275,6 +277,22 @@ STALE_SUBMISSION_SECONDS = int(os.environ.get("STALE_SUBMISSION_SECONDS", 120))
 # Training: where the data lives and where ImageNet weights come from ("imagenet" downloads).
 DATA_ROOT = Path(os.environ.get("DATA_ROOT", BASE_DIR.parent / "shared" / "data"))
 IMAGENET_WEIGHTS = os.environ.get("IMAGENET_WEIGHTS", "imagenet")
+
+# Retraining on officers' labels (python manage.py retrain, the dashboard button, the schedule).
+RETRAIN_BASE_DATA = Path(os.environ.get("RETRAIN_BASE_DATA", DATA_ROOT / "plantvillage-potato"))
+_DEFAULT_NEGATIVES = f"{DATA_ROOT / 'plantvillage-negatives'},{DATA_ROOT / 'field-negatives'}"
+RETRAIN_NEGATIVES = [Path(p) for p in env_list("RETRAIN_NEGATIVES", _DEFAULT_NEGATIVES)]
+RETRAIN_WORK_DIR = Path(os.environ.get("RETRAIN_WORK_DIR", VAR_DIR / "retraining"))
+RETRAIN_MIN_NEW_LABELS = int(os.environ.get("RETRAIN_MIN_NEW_LABELS", 50))  # for the schedule
+RETRAIN_MIN_CLASS_IMAGES = int(os.environ.get("RETRAIN_MIN_CLASS_IMAGES", 20))  # a new class joins
+RETRAIN_EVALUATION_FRACTION = float(os.environ.get("RETRAIN_EVALUATION_FRACTION", 0.3))
+RETRAIN_IMAGE_SIZE = int(os.environ.get("RETRAIN_IMAGE_SIZE", 128))
+RETRAIN_HEAD_EPOCHS = int(os.environ.get("RETRAIN_HEAD_EPOCHS", 6))
+RETRAIN_FINETUNE_EPOCHS = int(os.environ.get("RETRAIN_FINETUNE_EPOCHS", 4))
+RETRAIN_MAX_PER_CLASS = int(os.environ["RETRAIN_MAX_PER_CLASS"]) if os.environ.get("RETRAIN_MAX_PER_CLASS") else None
+RETRAIN_STALE_SECONDS = int(os.environ.get("RETRAIN_STALE_SECONDS", 900))  # no heartbeat: the worker died
+PROMOTION_ACCURACY_FLOOR = float(os.environ.get("PROMOTION_ACCURACY_FLOOR", 0.8))
+PROMOTION_RECALL_TOLERANCE = float(os.environ.get("PROMOTION_RECALL_TOLERANCE", 0.05))
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,195 @@
+"""Retraining, CI-sized: tiny data, 32x32 images, untrained backbone, one epoch per stage."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from classifier import labelling, selectors, services
+from classifier.models import ModelVersion, ModelVersionChange
+from classifier.tasks import diagnose_submission
+from classifier.validators import validate_photo
+from tests.images import DATA_ROOT, heldout_photos
+from training import retraining
+from training.models import TrainingRun
+
+
+def copy_photos(paths, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        shutil.copy(path, folder / path.name)
+
+
+@pytest.fixture
+def tiny_retraining(settings, tmp_path):
+    base = tmp_path / "base"
+    copy_photos(heldout_photos("early_blight", 8), base / "early_blight")
+    copy_photos(heldout_photos("late_blight", 8), base / "late_blight")
+    negatives = tmp_path / "negatives"
+    copy_photos(sorted((DATA_ROOT / "plantvillage-negatives" / "Pepper__bell___healthy").iterdir())[:8], negatives)
+    settings.RETRAIN_BASE_DATA = base
+    settings.RETRAIN_NEGATIVES = [negatives]
+    settings.RETRAIN_WORK_DIR = tmp_path / "work"
+    settings.IMAGENET_WEIGHTS = "none"
+    settings.RETRAIN_IMAGE_SIZE = 32
+    settings.RETRAIN_HEAD_EPOCHS = 1
+    settings.RETRAIN_FINETUNE_EPOCHS = 1
+    settings.RETRAIN_EVALUATION_FRACTION = 0.5
+    settings.RETRAIN_MIN_CLASS_IMAGES = 2
+    settings.PROMOTION_ACCURACY_FLOOR = 0.0
+    settings.PROMOTION_RECALL_TOLERANCE = 1.0
+    return tmp_path
+
+
+def officer():
+    return get_user_model().objects.get_or_create(username="officer-kabale")[0]
+
+
+def labelled_upload(path: Path, label: str) -> None:
+    photo = validate_photo(SimpleUploadedFile(path.name, path.read_bytes()))
+    submission = services.create_submission(photo, "kabale")
+    diagnose_submission.run(str(submission.id))
+    labelling.label_submission(submission.id, officer(), label=label)
+
+
+def field_photos(label: str, count: int) -> list[Path]:
+    return sorted((DATA_ROOT / "field-potato" / label).iterdir())[:count]
+
+
+@pytest.mark.django_db
+def test_retraining_learns_officer_labels_and_promotes_when_the_policy_allows(tiny_retraining, active_model):
+    for path in field_photos("late_blight", 6):
+        labelled_upload(path, "late_blight")
+    labelling.add_label_class("bacterial_wilt", "Bacterial wilt", created_by=officer())  # an admin adds it
+    for path in field_photos("early_blight", 6):
+        labelled_upload(path, "bacterial_wilt")  # a class new to the model, labelled by officers
+
+    run = retraining.start_retraining("admin-test", enqueue=False)
+    assert retraining.run_retraining(run.pk) == "promoted"
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.DONE and run.progress_step == run.progress_total
+    new = selectors.active_model_version()
+    assert new.number == active_model.number + 1 and new.parent == active_model
+    assert "bacterial_wilt" in new.labels and run.model_version == new
+    assert run.metrics["labelled_uploads"] == 12
+
+    snapshot = json.loads(new.data_snapshot.read())
+    assert all(entry["sha256"] and entry["label"] for entry in snapshot["train"])
+    evaluation_keys = {item["key"] for item in new.evaluation_set.items}
+    training_keys = {entry["key"] for entry in snapshot["train"] + snapshot["validation"]}
+    assert evaluation_keys and not evaluation_keys & training_keys  # held out means held out
+    assert {item["source"] for item in new.evaluation_set.items} == {"lab", "field"}
+    assert new.evaluation["candidate"]["count"] == new.evaluation["active"]["count"]  # the same photos
+
+    change = ModelVersionChange.objects.get(version=new)
+    assert change.action == "auto_promote" and change.previous == active_model and change.actor == "retraining"
+    active_model.refresh_from_db()
+    assert active_model.status == ModelVersion.Status.RETIRED
+    assert not (tiny_retraining / "work" / f"run-{run.pk}").exists()
+
+    # Workers follow the switch on their next task, without a restart.
+    from classifier.inference import predictor_for
+
+    assert predictor_for(new).labels == new.labels
+
+    services.roll_back_to(active_model, officer(), "field reports disagree")
+    assert selectors.active_model_version() == active_model
+    assert ModelVersionChange.objects.filter(action="rollback", version=active_model).exists()
+
+
+@pytest.mark.django_db
+def test_candidate_below_the_floor_stays_a_candidate_with_the_reason(tiny_retraining, settings, active_model):
+    settings.PROMOTION_ACCURACY_FLOOR = 0.99
+    run = retraining.start_retraining("admin-test", shuffle_labels=True, enqueue=False)
+    assert retraining.run_retraining(run.pk) == "candidate"
+    candidate = ModelVersion.objects.get(number=active_model.number + 1)
+    assert candidate.status == ModelVersion.Status.CANDIDATE
+    assert "below the floor" in candidate.promotion_note
+    assert selectors.active_model_version() == active_model
+
+
+@pytest.mark.django_db
+def test_one_retraining_at_a_time_and_redelivery_does_nothing(tiny_retraining, active_model, monkeypatch):
+    run = retraining.start_retraining("admin-test", enqueue=False)
+    with pytest.raises(retraining.RetrainingAlreadyRunning):
+        retraining.start_retraining("schedule", enqueue=False)
+    monkeypatch.setattr(retraining, "_retrain", lambda run, work_dir, stored: "promoted")
+    assert retraining.run_retraining(run.pk) == "promoted"
+    assert retraining.run_retraining(run.pk) == "skipped"  # a second delivery of the same task
+
+
+@pytest.mark.django_db
+def test_a_crash_fails_the_run_removes_artifacts_and_keeps_the_active_model(tiny_retraining, active_model, monkeypatch):
+    def crash(*args, **kwargs):
+        raise RuntimeError("out of memory while fitting")
+
+    monkeypatch.setattr(retraining, "train_from_items", crash)
+    run = retraining.start_retraining("admin-test", enqueue=False)
+    assert retraining.run_retraining(run.pk) == "failed"
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.FAILED and "out of memory" in run.error
+    assert ModelVersion.objects.count() == 1 and selectors.active_model_version() == active_model
+    assert not (tiny_retraining / "work" / f"run-{run.pk}").exists()
+
+
+@pytest.mark.django_db
+def test_cancel_stops_training_and_registers_nothing(tiny_retraining, active_model, monkeypatch):
+    monkeypatch.setattr(retraining.selectors, "training_run_cancel_requested", lambda run_id: True)
+    run = retraining.start_retraining("admin-test", enqueue=False)
+    assert retraining.run_retraining(run.pk) == "cancelled"
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.CANCELLED
+    assert ModelVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_schedule_waits_for_enough_new_labels(tiny_retraining, settings, active_model, monkeypatch):
+    from training import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.retraining, "start_retraining", lambda created_by: queued.append(created_by) or _Run())
+    settings.RETRAIN_MIN_NEW_LABELS = 2
+    assert "no run" in tasks.scheduled_retraining()
+    for path in field_photos("late_blight", 2):
+        labelled_upload(path, "late_blight")
+    assert "started run" in tasks.scheduled_retraining()
+    assert queued == ["schedule"]
+
+
+class _Run:
+    pk = 99
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_retraining_runs_on_the_training_worker(tiny_retraining, active_model, redis_url, media_root, tmp_path):
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    from tests.conftest import WorkerProcess, wait_until
+
+    env = {
+        "RETRAIN_BASE_DATA": str(settings.RETRAIN_BASE_DATA),
+        "RETRAIN_NEGATIVES": ",".join(str(p) for p in settings.RETRAIN_NEGATIVES),
+        "RETRAIN_WORK_DIR": str(settings.RETRAIN_WORK_DIR),
+        "IMAGENET_WEIGHTS": "none",
+        "RETRAIN_IMAGE_SIZE": "32",
+        "RETRAIN_HEAD_EPOCHS": "1",
+        "RETRAIN_FINETUNE_EPOCHS": "1",
+        "PROMOTION_ACCURACY_FLOOR": "0",
+        "PROMOTION_RECALL_TOLERANCE": "1",
+    }
+    worker = WorkerProcess(redis_url, media_root, tmp_path / "training-worker.log", queues="training", **env)
+    try:
+        worker.wait_ready()
+        with override_settings():
+            run = retraining.start_retraining("admin-test")  # enqueued on commit
+        wait_until(lambda: TrainingRun.objects.get(pk=run.pk).is_finished, 240, worker.log_path)
+        run.refresh_from_db()
+        assert run.status == TrainingRun.Status.DONE, run.error
+        assert selectors.active_model_version().number == active_model.number + 1
+    finally:
+        worker.stop()
