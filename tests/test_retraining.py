@@ -193,3 +193,18 @@ def test_retraining_runs_on_the_training_worker(tiny_retraining, active_model, r
         assert selectors.active_model_version().number == active_model.number + 1
     finally:
         worker.stop()
+
+
+@pytest.mark.django_db
+def test_demo_command_runs_end_to_end(tiny_retraining, active_model, settings, capsys):
+    from django.core.management import call_command
+
+    field = tiny_retraining / "field"
+    copy_photos(field_photos("late_blight", 4), field / "late_blight")
+    copy_photos(field_photos("early_blight", 4), field / "early_blight")
+    settings.PROMOTION_ACCURACY_FLOOR = 0.99  # an untrained 32-pixel model never reaches it
+    call_command("demo_retraining", "--field", str(field), "--weights", "none")
+    output = capsys.readouterr().out
+    assert "Officer labels on field photos: 8" in output
+    assert output.count("refused: accuracy") == 2 and "accuracy, field" in output
+    assert selectors.active_model_version() == active_model

@@ -36,6 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--image-size", type=int, default=128)
         parser.add_argument("--head-epochs", type=int, default=6)
         parser.add_argument("--finetune-epochs", type=int, default=4)
+        parser.add_argument(
+            "--field-holdout", type=float, default=1.0, help="share of field photos held out (1: evaluate only)"
+        )
         parser.add_argument("--max-per-class", type=int, default=None, help="cap photos per class (quick runs)")
 
     def handle(self, *args, **options):
@@ -50,6 +53,7 @@ class Command(BaseCommand):
             head_epochs=options["head_epochs"],
             finetune_epochs=options["finetune_epochs"],
             max_per_class=options["max_per_class"],
+            field_holdout_fraction=options["field_holdout"],
         )
         out_dir = options["out"]
         summary = train_default_model(config, out_dir, log=self.stdout.write)
