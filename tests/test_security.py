@@ -123,3 +123,30 @@ def test_media_on_s3_compatible_storage(client, settings, active_model, tmp_path
         version = register_model_version(settings.DEFAULT_MODEL_DIR, created_by="test")
         path = local_model_path(version)
         assert path.is_relative_to(tmp_path) and path.stat().st_size == version.model_file.size
+
+
+def test_login_is_throttled_after_repeated_failures(client, settings):
+    from django.contrib.auth import get_user_model
+
+    settings.AXES_ENABLED = True
+    get_user_model().objects.create_user("officer-kisoro", password="a-long-real-passphrase")
+    statuses = [
+        client.post("/accounts/login/", {"username": "officer-kisoro", "password": "guess"}).status_code
+        for _ in range(5)
+    ]
+    assert statuses == [200, 200, 200, 200, 429]  # the form again with an error, then locked out
+    locked = client.post("/accounts/login/", {"username": "officer-kisoro", "password": "a-long-real-passphrase"})
+    assert locked.status_code == 429
+
+
+def test_dashboard_admins_cannot_make_themselves_superusers(client):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+
+    admin_group, _ = Group.objects.get_or_create(name="admins")
+    admin_group.permissions.add(*Permission.objects.filter(codename__in=["change_user", "view_user"]))
+    user = get_user_model().objects.create_user("admin-kabale", password="x", is_staff=True)
+    user.groups.add(admin_group)
+    client.force_login(user)
+    page = client.get(f"/admin/auth/user/{user.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in page and 'name="user_permissions"' not in page

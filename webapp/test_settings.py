@@ -15,3 +15,6 @@ WHITENOISE_USE_FINDERS = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 UPLOAD_RATE_LIMIT = None
+# Tests log in with the test client's login(), which django-axes cannot see; the throttling
+# test turns it on.
+AXES_ENABLED = False
