@@ -68,7 +68,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{name}: accuracy {evaluations[name]['accuracy']:.3f} on {len(items)} photos")
         (Path(out_dir) / "metrics.json").write_text(json.dumps(evaluations, indent=1) + "\n")
         command = "python manage.py train_model " + " ".join(shlex.quote(_relative(arg)) for arg in sys.argv[2:])
-        card = render_model_card(command, summary, evaluations, (Path(out_dir) / MODEL_FILENAME).stat().st_size)
+        field_in_training = bool(config.field_dir) and config.field_holdout_fraction < 1
+        size = (Path(out_dir) / MODEL_FILENAME).stat().st_size
+        card = render_model_card(command, summary, evaluations, size, field_in_training)
         (Path(out_dir) / "MODEL_CARD.md").write_text(card)
         self.stdout.write(self.style.SUCCESS(f"model written to {out_dir}"))
 
