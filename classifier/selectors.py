@@ -11,7 +11,16 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from classifier import advice as default_advice
-from classifier.models import Advice, AdviceStep, Label, LabelClass, ModelVersion, Prediction, Submission
+from classifier.models import (
+    Advice,
+    AdviceStep,
+    Label,
+    LabelClass,
+    ModelVersion,
+    ModelVersionChange,
+    Prediction,
+    Submission,
+)
 
 
 def submission_with_prediction(submission_id: UUID | str) -> Submission | None:
@@ -33,6 +42,36 @@ def active_model_version() -> ModelVersion | None:
 
 def model_versions() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.all()
+
+
+def model_versions_for_dashboard() -> QuerySet[ModelVersion]:
+    """Every version, newest first, with its parent's number and its evaluation set's number
+    joined (the set's photo list is left in the database)."""
+    return ModelVersion.objects.select_related("parent", "evaluation_set").defer(
+        "parent__metrics",
+        "parent__evaluation",
+        "parent__labels",
+        "parent__notes",
+        "parent__promotion_note",
+        "evaluation_set__items",
+    )
+
+
+def model_version_by_number(number: int) -> ModelVersion | None:
+    return ModelVersion.objects.filter(number=number).first()
+
+
+def model_version_changes() -> QuerySet[ModelVersionChange]:
+    """The log of active-version changes, newest first, with both versions and the user joined."""
+    return ModelVersionChange.objects.select_related("version", "previous", "user").only(
+        "action",
+        "actor",
+        "reason",
+        "created_at",
+        "user__username",
+        "version__number",
+        "previous__number",
+    )
 
 
 def stale_pending_submission_ids(older_than_seconds: int, limit: int = 500) -> list[UUID]:

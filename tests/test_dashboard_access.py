@@ -7,10 +7,17 @@ from django.core.management.base import CommandError
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.dashboard_helpers import PASSWORD, dashboard_admin, diagnosed, farmer, officer  # noqa: F401
+from training.services import create_training_run
 
 pytestmark = pytest.mark.django_db
 
-ADMIN_ONLY = {"dashboard:add-class"}
+ADMIN_ONLY = {
+    "dashboard:add-class",
+    "dashboard:retrain",
+    "dashboard:cancel-run",
+    "dashboard:promote",
+    "dashboard:roll-back",
+}
 
 
 def dashboard_patterns():
@@ -24,9 +31,9 @@ def dashboard_patterns():
     return found
 
 
-def url_for(name, pattern, submission_id):
-    kwargs = {key: submission_id for key in pattern.pattern.converters}
-    return reverse(name, kwargs=kwargs)
+def url_for(name, pattern, ids):
+    """The pattern's URL with a real object for each of its arguments (``ids`` by argument name)."""
+    return reverse(name, kwargs={key: ids[key] for key in pattern.pattern.converters})
 
 
 def test_the_walk_finds_the_dashboard_urls():
@@ -43,9 +50,11 @@ def test_every_dashboard_view_is_guarded():
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_permission_matrix(client, method, active_model, officer, dashboard_admin, farmer):  # noqa: F811
     submission = diagnosed(active_model)
+    run = create_training_run("retrain", "atim")
+    ids = {"submission_id": submission.pk, "run_id": run.pk, "number": active_model.number}
     User = get_user_model()
     for name, pattern in dashboard_patterns():
-        url = url_for(name, pattern, submission.pk)
+        url = url_for(name, pattern, ids)
         send = getattr(client, method)
 
         client.logout()

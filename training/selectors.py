@@ -25,6 +25,18 @@ def training_run(run_id: int) -> TrainingRun | None:
     return TrainingRun.objects.filter(pk=run_id).first()
 
 
+def training_runs_for_dashboard() -> QuerySet[TrainingRun]:
+    """Every run, newest first, with the model version it produced (one query per page)."""
+    return TrainingRun.objects.select_related("model_version").defer(
+        "model_version__metrics", "model_version__evaluation", "model_version__labels", "model_version__notes"
+    )
+
+
+def retraining_in_progress() -> bool:
+    """Whether a retraining run is queued or running (a new one would be refused)."""
+    return active_training_runs(TrainingRun.Kind.RETRAIN).exists()
+
+
 def active_training_runs(kind: str | None = None) -> QuerySet[TrainingRun]:
     return training_runs(kind).filter(status__in=ACTIVE)
 

@@ -4,7 +4,7 @@ walks these patterns to check it."""
 
 from django.urls import path
 
-from webapp.views import dashboard, dashboard_media, dashboard_reports
+from webapp.views import dashboard, dashboard_media, dashboard_models, dashboard_reports
 
 app_name = "dashboard"
 
@@ -22,4 +22,11 @@ urlpatterns = [
     path("export.csv", dashboard_reports.export_csv, name="export"),
     path("classes/", dashboard.label_classes, name="classes"),
     path("classes/add", dashboard.add_label_class, name="add-class"),
+    path("training/", dashboard_models.training, name="training"),
+    path("training/retrain", dashboard_models.retrain, name="retrain"),
+    path("training/<int:run_id>.json", dashboard_models.training_progress, name="training-progress"),
+    path("training/<int:run_id>/cancel", dashboard_models.cancel_run, name="cancel-run"),
+    path("models/", dashboard_models.model_versions, name="models"),
+    path("models/v<int:number>/promote", dashboard_models.promote, name="promote"),
+    path("models/v<int:number>/roll-back", dashboard_models.roll_back, name="roll-back"),
 ]

@@ -193,3 +193,22 @@ class DateRangeForm(forms.Form):
         if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
             raise forms.ValidationError(_("'From' must be on or before 'To'."))
         return cleaned
+
+
+class PromoteForm(forms.Form):
+    """An admin's hand promotion: a reason for the log and an explicit confirmation."""
+
+    reason = forms.CharField(
+        label=_("Why promote it?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the change log, e.g. 'officers report it is right more often in Kisoro'."),
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that this model answers every farmer from now on."),
+        error_messages={"required": _("Tick the box to confirm.")},
+    )
+
+
+class RollbackForm(forms.Form):
+    reason = forms.CharField(label=_("Why? (optional)"), max_length=1000, required=False)

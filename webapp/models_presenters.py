@@ -1,0 +1,145 @@
+"""Turning training runs and model versions into what the admins' pages show."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from classifier.models import ModelVersion
+from training.models import TrainingRun
+from training.selectors import training_run_progress
+
+#: Who or what started a run or made a model, when it was not a person.
+CREATORS = {
+    "schedule": "the weekly schedule",
+    "cli": "the command line",
+    "shipped": "shipped with the app",
+    "retraining": "retraining",
+}
+PROMOTABLE = (ModelVersion.Status.CANDIDATE, ModelVersion.Status.RETIRED, ModelVersion.Status.REJECTED)
+PASSED = "cleared the accuracy floor and every class's recall"  # classifier.promotion's summary
+
+
+def creator(name: str) -> str:
+    return CREATORS.get(name, name or "unknown")
+
+
+def eta_text(seconds: float | None) -> str:
+    """'about 4 min left', or '' when there is no estimate."""
+    if seconds is None or seconds <= 0:
+        return ""
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min left"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes} min left" if minutes else f"about {hours} h left"
+
+
+def run_progress(run: TrainingRun) -> dict:
+    """The JSON the progress bar polls: the selector's data with words for people."""
+    data = training_run_progress(run)
+    data.update(
+        {
+            "status_display": run.get_status_display(),
+            "is_finished": run.is_finished,
+            "eta_text": eta_text(run.eta_seconds) if not run.is_finished else "",
+            "percent": round(100 * run.fraction_done),
+            "waiting": run.status == TrainingRun.Status.QUEUED,
+        }
+    )
+    data.pop("error")  # can be long; the page shows it once the run has failed
+    return data
+
+
+def present_run(run: TrainingRun) -> dict:
+    metrics = run.metrics or {}
+    error_lines = [line for line in (run.error or "").strip().splitlines() if line.strip()]
+    headline = None
+    if run.kind == TrainingRun.Kind.RETRAIN and run.status == TrainingRun.Status.DONE and metrics:
+        headline = {
+            "candidate_accuracy": metrics.get("candidate_accuracy"),
+            "active_accuracy": metrics.get("active_accuracy"),
+            "promoted": bool(metrics.get("promoted")),
+            "reasons": metrics.get("reasons") or [],
+            "version_number": metrics.get("model_version"),
+            "candidate_by_source": _recalls(metrics.get("candidate_by_source")),
+            "active_by_source": _recalls(metrics.get("active_by_source")),
+            "training_photos": metrics.get("training_photos"),
+            "labelled_uploads": metrics.get("labelled_uploads"),
+            "evaluation_photos": metrics.get("evaluation_photos"),
+        }
+    return {
+        "run": run,
+        "is_active": not run.is_finished,
+        "creator": creator(run.created_by),
+        "percent": round(100 * run.fraction_done),
+        "eta_text": eta_text(run.eta_seconds) if not run.is_finished else "",
+        "error_summary": error_lines[-1] if error_lines else "",
+        "headline": headline,
+        "shuffled": bool((run.parameters or {}).get("shuffle_labels")),
+    }
+
+
+def _recalls(per_folder: dict | None) -> list[dict]:
+    """[{"source": "field", "recall": 0.8, "support": 30}, ...] from an evaluation's per_folder."""
+    return [
+        {"source": source, "recall": entry.get("recall"), "support": entry.get("support", 0)}
+        for source, entry in sorted((per_folder or {}).items())
+    ]
+
+
+def present_version(version: ModelVersion) -> dict:
+    """A version's row: its scores beside the active model's on the same evaluation set."""
+    evaluation = version.evaluation or {}
+    candidate = evaluation.get("candidate") or None
+    active = evaluation.get("active") or None
+    note = version.promotion_note or ""
+    shipped = version.created_by == "shipped"
+    made_by = "Shipped with the app" if shipped else f"Made by {creator(version.created_by)}"
+    reasons = [] if note == PASSED else [reason for reason in note.split("; ") if reason]
+    return {
+        "version": version,
+        "made_by": made_by,
+        "evaluated": candidate is not None,
+        "candidate_accuracy": candidate.get("accuracy") if candidate else None,
+        "active_accuracy": active.get("accuracy") if active else None,
+        "compared_with": evaluation.get("active_version"),
+        "evaluation_photos": candidate.get("count") if candidate else None,
+        "sources": _side_by_side(candidate, active, "per_folder"),
+        "classes": _side_by_side(candidate, active, "per_class", settings.PROMOTION_RECALL_TOLERANCE),
+        "passed": note == PASSED,
+        "reasons": reasons,
+        "report": _report_accuracies(version.metrics) if candidate is None else [],
+        "can_promote": version.status in PROMOTABLE,
+        "can_roll_back": version.status == ModelVersion.Status.RETIRED,
+    }
+
+
+def _side_by_side(candidate: dict | None, active: dict | None, key: str, tolerance: float | None = None) -> list:
+    """Recall per source (lab/field) or per class, this model beside the one it was compared with."""
+    mine = (candidate or {}).get(key) or {}
+    theirs = (active or {}).get(key) or {}
+    rows = []
+    for name in sorted(set(mine) | set(theirs)):
+        recall = mine.get(name, {}).get("recall")
+        before = theirs.get(name, {}).get("recall")
+        support = mine.get(name, {}).get("support", theirs.get(name, {}).get("support", 0))
+        if key == "per_class" and not support:
+            continue  # a class with no photos in the set says nothing
+        dropped = tolerance is not None and before is not None and (recall or 0.0) < before - tolerance
+        rows.append({"name": name, "recall": recall, "before": before, "support": support, "dropped": dropped})
+    return rows
+
+
+def _report_accuracies(metrics: dict | None) -> list[dict]:
+    """The shipped model's own test report (``metrics.json``): accuracy per test folder."""
+    return [
+        {
+            "name": name,
+            "accuracy": entry["accuracy"],
+            "count": sum(c.get("support", 0) for c in entry.get("per_class", {}).values()),
+        }
+        for name, entry in (metrics or {}).items()
+        if isinstance(entry, dict) and isinstance(entry.get("accuracy"), int | float)
+    ]
