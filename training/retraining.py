@@ -68,10 +68,20 @@ def start_retraining(created_by: str, shuffle_labels: bool = False, enqueue: boo
     except IntegrityError:
         raise RetrainingAlreadyRunning("A retraining run is already queued or running.") from None
     if enqueue:
-        from training.tasks import retrain_model
-
-        transaction.on_commit(lambda: retrain_model.apply_async(args=[run.pk]))
+        transaction.on_commit(lambda: _publish(run.pk))
     return run
+
+
+def _publish(run_id: int) -> None:
+    """Send the run to the training worker; if Redis is unreachable, fail the run at once so that
+    it does not block every later one."""
+    from training.tasks import retrain_model
+
+    try:
+        retrain_model.apply_async(args=[run_id])
+    except Exception:  # kombu raises many kinds of connection errors
+        logger.exception("could not enqueue retraining run %s", run_id)
+        services.fail_training_run(run_id, "could not reach the task queue (Redis) to start it")
 
 
 def new_labels_since_last_run() -> int:

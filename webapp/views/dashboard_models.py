@@ -85,13 +85,9 @@ def retrain(request: HttpRequest) -> HttpResponse:
         run = start_retraining(request.user.get_username())
     except RetrainingAlreadyRunning:
         messages.info(request, ALREADY_RUNNING)
-    except Exception:  # publishing failed (Redis unreachable): kombu raises many kinds of errors
-        logger.exception("could not enqueue a retraining run")
-        # The run was saved before the publish; fail it, or it would block every later run.
-        for stuck in training_selectors.active_training_runs(TrainingRun.Kind.RETRAIN).filter(
-            status=TrainingRun.Status.QUEUED, task_id=""
-        ):
-            training_services.fail_training_run(stuck.pk, "could not reach the task queue (Redis) to start it")
+        return redirect("dashboard:training")
+    run.refresh_from_db(fields=["status"])
+    if run.status == TrainingRun.Status.FAILED:  # the task queue (Redis) could not be reached
         messages.error(request, "Could not reach the task queue to start the run. Try again in a minute.")
     else:
         messages.success(
