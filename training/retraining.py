@@ -198,6 +198,7 @@ def retraining_config() -> DefaultModelConfig:
         image_size=settings.RETRAIN_IMAGE_SIZE,
         head_epochs=settings.RETRAIN_HEAD_EPOCHS,
         finetune_epochs=settings.RETRAIN_FINETUNE_EPOCHS,
+        field_weight=settings.RETRAIN_FIELD_WEIGHT,
     )
 
 
