@@ -9,8 +9,9 @@ Lab photos (PlantVillage) and field photos (PlantDoc) differ in more than the le
 negatives are mostly field photos, so a model could learn "field photo means not potato". The
 shipped model keeps every field potato photo out of training (``field_holdout_fraction=1``) so
 its card measures exactly that weakness on photos it never saw; officers' labelled field photos
-then teach it through retraining (``training.retraining``), where field photos are weighted up
-(``field_weight``). A fraction below 1 trains on part of the field photos instead.
+then teach it through retraining (``training.retraining``; ``field_weight`` can weigh field photos
+up, though in the demo runs weighing them 4x let more non-potato field photos through). A
+fraction below 1 trains on part of the field photos instead.
 """
 
 from __future__ import annotations
