@@ -75,7 +75,7 @@ def test_selectors_list_active_latest_and_stale_runs():
     services.finish_training_run(done.pk, metrics={})
     running = new_run()
     services.start_training_run(running.pk)
-    queued = new_run()
+    queued = new_run(TrainingRun.Kind.DEFAULT)  # one active run per kind (a database constraint)
     assert set(selectors.active_training_runs()) == {running, queued}
     assert list(selectors.active_training_runs(TrainingRun.Kind.STUDY)) == []
     assert selectors.latest_training_run(TrainingRun.Kind.STUDY) == done
@@ -84,6 +84,15 @@ def test_selectors_list_active_latest_and_stale_runs():
     assert list(selectors.stale_training_runs(60)) == [running]
     progress = selectors.training_run_progress(selectors.training_run(running.pk))
     assert progress["status"] == "running" and progress["cancel_requested"] is False
+
+
+def test_only_one_active_run_per_kind():
+    from django.db import IntegrityError, transaction
+
+    new_run()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        new_run()
+    new_run(TrainingRun.Kind.STUDY)  # another kind may run beside it
 
 
 def test_database_reporter_writes_at_most_every_few_seconds_unless_the_step_changes():

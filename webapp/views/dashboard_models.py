@@ -23,7 +23,7 @@ from training import services as training_services
 from training.models import TrainingRun
 from training.retraining import RetrainingAlreadyRunning, start_retraining
 from webapp.access import admin_required, officer_required
-from webapp.forms import PromoteForm, RollbackForm
+from webapp.dashboard_forms import PromoteForm, RollbackForm
 from webapp.models_presenters import present_run, present_version, run_progress
 from webapp.views.dashboard import render_dashboard
 

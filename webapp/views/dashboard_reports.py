@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET
 
 from classifier import reports, selectors
 from webapp.access import officer_required
+from webapp.dashboard_forms import DashboardFilterForm, DateRangeForm, ReportForm
 from webapp.dashboard_presenters import filter_query, weekly_chart
-from webapp.forms import DashboardFilterForm, DateRangeForm, ReportForm
 from webapp.views.dashboard import render_dashboard
 
 
