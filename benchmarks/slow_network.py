@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +33,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.netmeter import ByteCounter  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from webapp.embedded_redis import free_port  # noqa: E402
 
 # Chrome DevTools' "Slow 3G" preset (as Puppeteer's PredefinedNetworkConditions defines it):
 # 400 ms x 5 round-trip latency, 500 kbit/s x 0.8 each way.
@@ -45,22 +45,7 @@ SLOW_3G = {
     "uploadThroughput": 500 * 1000 / 8 * 0.8,
 }
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True}
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BUDGET_BYTES = 50 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Stack:
@@ -229,7 +214,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = CHROMIUM
     if not chromium:
         print("chromium is not installed: `make browser`", file=sys.stderr)
         return 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -179,16 +178,7 @@ def wait_for_status(submission_id, timeout: float = 60.0, not_status: str = "pen
 
 # -- the browser (one chromium per session, shared by every browser test module) ------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 
 
 @pytest.fixture(scope="session")
