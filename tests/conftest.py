@@ -157,11 +157,18 @@ def broker_down(monkeypatch):
 
 @pytest.fixture
 def active_model(db):
+    from django.core.files.storage import default_storage
+
+    from classifier.heatmaps import keras_model_name
     from classifier.selectors import active_model_version
     from classifier.services import ensure_default_model
 
     ensure_default_model(settings.DEFAULT_MODEL_DIR)
-    return active_model_version()
+    version = active_model_version()
+    # The repo ships only the TFLite file; a model.keras left by a local `train_model` run must not
+    # make tests behave differently from a fresh clone.
+    default_storage.delete(keras_model_name(version))
+    return version
 
 
 def wait_for_status(submission_id, timeout: float = 60.0, not_status: str = "pending") -> str:

@@ -102,11 +102,6 @@ def test_queue_and_review_page_make_a_fixed_number_of_queries(
 
 
 def test_review_page_shows_top3_choices_and_neighbours(client, officer, active_model):  # noqa: F811
-    from django.core.files.storage import default_storage
-
-    from classifier.heatmaps import keras_model_name
-
-    default_storage.delete(keras_model_name(active_model))  # as in a fresh clone: the shipped model has no .keras
     first = diagnosed(active_model, confidence=0.41)
     middle = diagnosed(active_model, label="early_blight", confidence=0.52)
     last = diagnosed(active_model, confidence=0.63)
