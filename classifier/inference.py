@@ -30,6 +30,12 @@ class Predictor:
         """A model directory as training writes it: ``model.tflite`` beside ``labels.json``."""
         return cls(Path(model_dir) / MODEL_FILENAME, ModelManifest.read(model_dir), runtime_path)
 
+    @classmethod
+    def for_version(cls, version) -> Predictor:
+        """A registered model version, from its stored file and label set."""
+        manifest = ModelManifest(list(version.labels), version.image_size, version.reject_label or None)
+        return cls(local_model_path(version), manifest)
+
     @property
     def labels(self) -> list[str]:
         return self.manifest.labels
@@ -62,8 +68,7 @@ def predictor_for(version) -> Predictor:
         key = (version.pk, version.model_file.name)
         if cached is None or cached[0] != key:
             logger.info("loading model version %s", version)
-            manifest = ModelManifest(list(version.labels), version.image_size, version.reject_label or None)
-            _cached["active"] = (key, Predictor(local_model_path(version), manifest))
+            _cached["active"] = (key, Predictor.for_version(version))
         return _cached["active"][1]
 
 

@@ -304,20 +304,16 @@ def _mean_folds(summaries: dict, study: dict, layers: str) -> float:
 
 def pct(summary: dict | None, digits: int = 1) -> str:
     """'97.3 ± 1.2' from a mean_std of fractions."""
-    if not summary or summary.get("mean") is None:
-        return "–"
-    text = f"{100 * summary['mean']:.{digits}f}"
-    if summary.get("n", 0) > 1:
-        text += f" ± {100 * summary['std']:.{digits}f}"
-    return text
+    return num(summary, digits, scale=100)
 
 
-def num(summary: dict | None, digits: int = 3) -> str:
+def num(summary: dict | None, digits: int = 3, scale: float = 1) -> str:
+    """'0.123 ± 0.004' from a mean_std (the spread only when there is more than one fold)."""
     if not summary or summary.get("mean") is None:
         return "–"
-    text = f"{summary['mean']:.{digits}f}"
+    text = f"{scale * summary['mean']:.{digits}f}"
     if summary.get("n", 0) > 1:
-        text += f" ± {summary['std']:.{digits}f}"
+        text += f" ± {scale * summary['std']:.{digits}f}"
     return text
 
 

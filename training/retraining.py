@@ -24,8 +24,8 @@ from django.db import IntegrityError, transaction
 from classifier import selectors as classifier_selectors
 from classifier import services as classifier_services
 from classifier.evaluation import evaluate_items
-from classifier.inference import Predictor, local_model_path
-from classifier.models import EvaluationSet, ModelVersion, ModelVersionChange
+from classifier.inference import Predictor
+from classifier.models import EvaluationSet, ModelVersionChange
 from classifier.promotion import PromotionPolicy, decide_promotion
 from training import selectors, services
 from training.datasets import (
@@ -139,7 +139,7 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
     evaluation_set = evaluation_set_for(data.evaluation)
     active = classifier_selectors.active_model_version()
     candidate_scores = score(Predictor.from_directory(out_dir), data.evaluation)
-    active_scores = score(_predictor_of(active), data.evaluation) if active else None
+    active_scores = score(Predictor.for_version(active), data.evaluation) if active else None
     policy = PromotionPolicy(settings.PROMOTION_ACCURACY_FLOOR, settings.PROMOTION_RECALL_TOLERANCE)
     decision = decide_promotion(candidate_scores, active_scores, policy)
 
@@ -287,13 +287,6 @@ def evaluation_set_for(items: list[dict]) -> EvaluationSet:
 def score(predictor: Predictor, items: list[dict]) -> dict:
     """Accuracy and per-class recall on the evaluation photos, with per-source (lab/field) recall."""
     return evaluate_items(predictor, [(item["path"], item["label"], item["source"]) for item in items])
-
-
-def _predictor_of(version: ModelVersion) -> Predictor:
-    from classifier.artifacts import ModelManifest
-
-    manifest = ModelManifest(list(version.labels), version.image_size, version.reject_label or None)
-    return Predictor(local_model_path(version), manifest)
 
 
 def _snapshot_entry(item: LabelledImage) -> dict:
