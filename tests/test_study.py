@@ -223,3 +223,54 @@ def test_plan_prints_the_cost_estimate_without_training(capsys, tmp_path):
     output = capsys.readouterr().out
     assert "random_search" in output and "total: about" in output
     assert not (tmp_path / "nothing").exists()
+
+
+@pytest.mark.django_db
+def test_sigterm_ends_the_study_like_ctrl_c_and_a_stale_run_no_longer_blocks(tmp_path, monkeypatch, settings):
+    import os
+    import signal
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    import training.selectors
+    from training import services
+
+    # A study killed with SIGKILL long ago: still "running", silent past the stale limit.
+    stale = services.create_training_run(TrainingRun.Kind.STUDY, "cli")
+    services.start_training_run(stale.pk)
+    TrainingRun.objects.filter(pk=stale.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    settings.RETRAIN_STALE_SECONDS = 900
+    checks = []
+
+    def terminate_on_third_check(run_id):
+        checks.append(run_id)
+        if len(checks) == 3:  # fold 1 (two epochs) is stored; `kill` arrives during fold 2
+            os.kill(os.getpid(), signal.SIGTERM)
+        return False
+
+    monkeypatch.setattr(training.selectors, "training_run_cancel_requested", terminate_on_third_check)
+    out = tmp_path / "terminated"
+    previous_handler = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(CommandError, match="interrupted"):
+        run_quick(out, "--no-report")
+
+    assert signal.getsignal(signal.SIGTERM) == previous_handler
+    stale.refresh_from_db()
+    assert stale.status == TrainingRun.Status.FAILED and "stopped reporting" in stale.error
+    run = TrainingRun.objects.get(artifact_path__endswith="terminated")
+    assert run.status == TrainingRun.Status.CANCELLED and "SIGTERM" in run.progress_message
+    assert len(fold_files(out)) == 1
+    assert StudyFolder(out).runs()[-1]["status"] == "interrupted"
+
+
+@pytest.mark.django_db
+def test_a_second_study_is_refused_while_one_is_running(tmp_path):
+    from training import services
+
+    running = services.create_training_run(TrainingRun.Kind.STUDY, "cli")
+    services.start_training_run(running.pk)
+    with pytest.raises(CommandError, match=f"study run {running.pk} is still running"):
+        run_quick(tmp_path / "second")
+    assert TrainingRun.objects.filter(kind=TrainingRun.Kind.STUDY).count() == 1
+    assert not (tmp_path / "second").exists()

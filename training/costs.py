@@ -1,9 +1,11 @@
 """What the study costs, before it runs: the plan's estimate and the progress bar's weights.
 
-Throughputs are images per second at 128x128 on the machine the study was planned on (2 AMD
-EPYC cores, TensorFlow 2.21 CPU), from one calibration fold per kind on the real data with
-``nice -n 10`` while other work shared the cores (load average about 3). They only weigh work for
-the estimate and the ETA; the report states the throughputs each run actually measured.
+Throughputs are images per second at 128x128 on the machine the full run used (2 AMD EPYC cores,
+TensorFlow 2.21 CPU): whole-network training from a 1,280-image epoch, head and top 10 from the
+full run's first folds, frozen features from its caching phase; top 20 and whole-network
+prediction are scaled from an earlier calibration (the same ratios to their neighbours). Another
+machine with the same name ran about 3x faster, so they only weigh work for the estimate and the
+ETA; the report states the throughputs each run actually measured.
 """
 
 from __future__ import annotations
@@ -15,18 +17,18 @@ from training.experiments import AUGMENT_FIRST, Experiment, StudySettings, Trial
 
 @dataclass(frozen=True)
 class Throughput:
-    whole_network_train: float = 105.0
-    whole_network_predict: float = 240.0
-    frozen_features: float = 160.0
-    cached_train: dict[str, float] = field(default_factory=lambda: {"head": 22000.0, "10": 1900.0, "20": 1280.0})
+    whole_network_train: float = 30.0
+    whole_network_predict: float = 70.0
+    frozen_features: float = 68.0
+    cached_train: dict[str, float] = field(default_factory=lambda: {"head": 12000.0, "10": 620.0, "20": 430.0})
     whole_network_setup_seconds: float = 12.0
     cached_setup_seconds: float = 2.5
 
 
 MEASURED_THROUGHPUT = Throughput()
 #: Epochs a fold usually runs before early stopping stops it (its best epoch plus the patience of
-#: 5): about 7 for the whole network (best at epoch 2), about 15 for the cached top layers.
-TYPICAL_EPOCHS = {"whole_network": 7, "cached": 15}
+#: 5): about 7 for the whole network (best at epoch 2), 27 to 30 of 30 for the cached layers.
+TYPICAL_EPOCHS = {"whole_network": 7, "cached": 28}
 
 
 def typical_epochs(config: TrialConfig) -> int:

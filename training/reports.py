@@ -955,9 +955,8 @@ def _whole_network_note(numbers: dict) -> str:
     sweep = LAYER_LABELS.get(settings["sweep_layers"], settings["sweep_layers"])
     text = (
         "**What trains the whole network, and why.** Experiment 1's *all layers* arm trains the whole network on "
-        f"the images (at most {settings['whole_network_max_epochs']} epochs; early stopping usually ends it "
-        f"sooner). Experiments 2-6 and the leakage comparison vary one factor at a time from the base with "
-        f"**{sweep}** trainable instead of all layers, on cached activations."
+        f"the images ({_whole_network_epochs(settings)}). Experiments 2-6 and the leakage comparison vary one "
+        f"factor at a time from the base with **{sweep}** trainable instead of all layers, on cached activations."
     )
     if settings["sweep_layers"] == "all":
         return text + " Here every sweep trains the whole network (`--sweep-layers all`)."
@@ -977,11 +976,28 @@ def _whole_network_note(numbers: dict) -> str:
             f"{_seconds(costs['sweeps_on_whole_network_seconds'])}"
             + (", far past the 3-hour budget." if costs["sweeps_on_whole_network_seconds"] > 3 * 3600 else ".")
         )
-    return text + (
-        f" {sweep.capitalize()} still fine-tunes pretrained backbone weights (the last inverted-residual block's "
-        "depthwise and projection convolutions and the final 1280-channel convolution), so a learning rate or an "
-        f"optimizer that damages pretrained weights shows up; experiment 1 measures how far {sweep} is from all "
-        "layers. With an accelerator, `--sweep-layers all` runs every sweep on the whole network."
+    if settings["sweep_layers"] == "head":
+        caveat = (
+            " With the head only, the sweeps measure how each factor trains the classifier on fixed ImageNet "
+            "features, not how it disturbs pretrained weights (a learning rate of 0.1 harms a fine-tuned "
+            "backbone more than a classifier); experiment 1 measures how far the head only is from all layers."
+        )
+    else:
+        caveat = (
+            f" {sweep.capitalize()} still fine-tunes pretrained backbone weights (the last inverted-residual "
+            "blocks' convolutions and the final 1280-channel convolution), so a learning rate or an optimizer "
+            f"that damages pretrained weights shows up; experiment 1 measures how far {sweep} is from all layers."
+        )
+    return text + caveat + " With an accelerator, `--sweep-layers all` runs every sweep on the whole network."
+
+
+def _whole_network_epochs(settings: dict) -> str:
+    cap, patience = settings["whole_network_max_epochs"], PAPER_CLAIMS["model"]["patience"]
+    if cap > patience:
+        return f"at most {cap} epochs; early stopping usually ends it sooner"
+    return (
+        f"at most {cap} epochs, within early stopping's patience of {patience}, to fit the 3-hour budget on "
+        "2 CPU cores; the weights of the epoch with the lowest validation loss are kept"
     )
 
 

@@ -213,8 +213,11 @@ def run_study(
         f"{folds_left} folds to train, {folds_total - folds_left} already stored"
     )
     status = "done"
+    # Cached-activation configurations first: they are cheap, so most of the report exists early
+    # and an interrupted run loses only whole-network folds (sorted() is stable: plan order stays).
+    to_train = sorted((c for c in configs if pending[c.key]), key=lambda c: c.trains_whole_network)
     try:
-        train_pending(settings, folder, photos, [c for c in configs if pending[c.key]], pending, progress, run_entry)
+        train_pending(settings, folder, photos, to_train, pending, progress, run_entry)
     except Cancelled:
         status = "cancelled"
         raise

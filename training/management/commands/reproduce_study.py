@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import traceback
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,12 +88,19 @@ class Command(BaseCommand):
         return replace(base, **{key: value for key, value in overrides.items() if value is not None})
 
     def run(self, study_settings: StudySettings, data_dir: Path, field_dir: Path | None, options) -> None:
-        from training import services
+        from training import retraining, selectors, services
         from training.crossval import Cancelled
         from training.models import TrainingRun
         from training.progress import DatabaseReporter, StudyProgress
         from training.study import StudyMismatch, run_study
 
+        retraining.fail_stale_runs()  # a study killed with SIGKILL stops heartbeating; free its slot
+        active = selectors.active_training_runs(TrainingRun.Kind.STUDY).first()
+        if active is not None:
+            raise CommandError(
+                f"study run {active.pk} is still {active.status} (last progress {active.heartbeat_at or 'never'}); "
+                f"wait for it to finish, or stop its process (Ctrl-C) and rerun this command to resume"
+            )
         out_dir = options["out"]
         parameters = {
             "settings": study_settings.signature(),
@@ -106,7 +115,10 @@ class Command(BaseCommand):
         self.stdout.write(f"training run {run.pk}: study into {out_dir}")
         progress = StudyProgress(bars=not options["no_progress"], reporter=DatabaseReporter(run.pk))
         try:
-            outcome = run_study(study_settings, data_dir, field_dir, out_dir, progress=progress, log=self.stdout.write)
+            with _sigterm_interrupts():
+                outcome = run_study(
+                    study_settings, data_dir, field_dir, out_dir, progress=progress, log=self.stdout.write
+                )
             metrics = {"folds_trained": outcome.folds_trained, "folds_skipped": outcome.folds_skipped,
                        "run_seconds": outcome.seconds}  # fmt: skip
             if not options["no_report"]:
@@ -115,7 +127,7 @@ class Command(BaseCommand):
             services.mark_training_run_cancelled(run.pk, reason=str(cancelled))
             raise CommandError(f"{cancelled}; rerun the same command to resume") from None
         except KeyboardInterrupt:
-            services.mark_training_run_cancelled(run.pk, reason="interrupted (Ctrl-C)")
+            services.mark_training_run_cancelled(run.pk, reason="interrupted (Ctrl-C or SIGTERM)")
             raise CommandError("interrupted; rerun the same command to resume") from None
         except StudyMismatch as mismatch:
             services.fail_training_run(run.pk, str(mismatch))
@@ -134,6 +146,21 @@ class Command(BaseCommand):
         files = build_report(out_dir)
         self.stdout.write(f"report: {files.markdown} and {files.html} ({len(files.figures)} figures)")
         return headline_metrics(derive_numbers(StudyFolder(out_dir)))
+
+
+@contextmanager
+def _sigterm_interrupts():
+    """SIGTERM (``kill``, a stopping container) ends the study like Ctrl-C: the run is marked cancelled
+    and every stored fold is kept, instead of the record staying "running" until the stale sweep."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _shown(path: Path | str) -> str:
