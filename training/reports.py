@@ -955,7 +955,7 @@ def _whole_network_note(numbers: dict) -> str:
     sweep = LAYER_LABELS.get(settings["sweep_layers"], settings["sweep_layers"])
     text = (
         "**What trains the whole network, and why.** Experiment 1's *all layers* arm trains the whole network on "
-        f"the images ({_whole_network_epochs(settings)}). Experiments 2-6 and the leakage comparison vary one "
+        f"the images ({_whole_network_cap(settings)}). Experiments 2-6 and the leakage comparison vary one "
         f"factor at a time from the base with **{sweep}** trainable instead of all layers, on cached activations."
     )
     if settings["sweep_layers"] == "all":
@@ -991,7 +991,7 @@ def _whole_network_note(numbers: dict) -> str:
     return text + caveat + " With an accelerator, `--sweep-layers all` runs every sweep on the whole network."
 
 
-def _whole_network_epochs(settings: dict) -> str:
+def _whole_network_cap(settings: dict) -> str:
     cap, patience = settings["whole_network_max_epochs"], PAPER_CLAIMS["model"]["patience"]
     if cap > patience:
         return f"at most {cap} epochs; early stopping usually ends it sooner"
