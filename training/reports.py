@@ -916,11 +916,13 @@ def _leak_note(leak: dict) -> str:
     share = leak["augment_first_leaked_share"]
     if share is None:
         return ""
-    parts = [f"{100 * share:.0f}% of validation views have a copy of their photo in training"]
+    leaked, clean = leak["augment_first_leaked_views"], leak["augment_first_clean_views"]
+    parts = [f"{leaked:,} of {leaked + clean:,} validation views ({100 * share:.1f}%) have a copy of their photo "
+             "in training"]  # fmt: skip
     if leak["augment_first_leaked_accuracy"] is not None:
         parts.append(f"accuracy on those {100 * leak['augment_first_leaked_accuracy']:.1f}%")
     if leak["augment_first_clean_accuracy"] is not None:
-        parts.append(f"on the rest {100 * leak['augment_first_clean_accuracy']:.1f}%")
+        parts.append(f"on the {clean:,} without one {100 * leak['augment_first_clean_accuracy']:.1f}%")
     return "; ".join(parts)
 
 

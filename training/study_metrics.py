@@ -200,5 +200,7 @@ def leakage(split_records: list[dict], augment_records: list[dict]) -> dict:
         else None,
         "augment_first_leaked_accuracy": leaked_correct / leaked_total if leaked_total else None,
         "augment_first_clean_accuracy": clean_correct / clean_total if clean_total else None,
+        "augment_first_leaked_views": leaked_total,
+        "augment_first_clean_views": clean_total,
         "split_first_leaked_views": ours_leaked,
     }
