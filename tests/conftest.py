@@ -34,6 +34,37 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, dropped only once the child processes' sessions on it have ended.
+
+    A worker or web process that has exited can leave its PostgreSQL backend alive for a moment,
+    and DROP DATABASE refuses while any session is open on it.
+    """
+    yield
+    with django_db_blocker.unblock():
+        wait_for_other_database_sessions_to_end()
+
+
+def wait_for_other_database_sessions_to_end(timeout: float = 15.0) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(f"SELECT count(*) {others}")
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.2)
+        else:
+            # Every test is over; a straggler left by a killed process only blocks the drop.
+            cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
+    connection.close()
+
+
+@pytest.fixture(scope="session")
 def media_root(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("media")
 
