@@ -51,14 +51,15 @@ def wait_for_other_database_sessions_to_end(timeout: float = 15.0) -> None:
     if connection.vendor != "postgresql":
         return
     others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
+
+        def none_left() -> bool:
             cursor.execute(f"SELECT count(*) {others}")
-            if cursor.fetchone()[0] == 0:
-                break
-            time.sleep(0.2)
-        else:
+            return cursor.fetchone()[0] == 0
+
+        try:
+            wait_until(none_left, timeout)
+        except AssertionError:
             # Every test is over; a straggler left by a killed process only blocks the drop.
             cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
     connection.close()
