@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -50,6 +51,7 @@ def prepare_environment() -> dict[str, str]:
             prepare_environment.embedded = embedded  # keep it alive for the run
     env = {
         "VAR_DIR": str(BENCH_DIR),
+        "SECRET_KEY": secrets.token_urlsafe(50),  # a throwaway folder gets a throwaway key
         "DATABASE_URL": f"sqlite:///{BENCH_DIR / 'bench.sqlite3'}",
         "MEDIA_ROOT": str(BENCH_DIR / "media"),
         "REDIS_URL": redis_url,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -66,6 +67,7 @@ class Stack:
             DJANGO_SETTINGS_MODULE="webapp.settings",
             DEBUG="0",
             VAR_DIR=str(workdir),
+            SECRET_KEY=secrets.token_urlsafe(50),  # a throwaway folder gets a throwaway key
             DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
             MEDIA_ROOT=str(workdir / "media"),
             STATIC_ROOT=str(workdir / "static"),

@@ -1,0 +1,49 @@
+"""The benchmark scripts still run end to end (tiny counts; their timings are not asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.browser import CHROMIUM
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")),
+    reason="the benchmarks make their own SQLite database: the SQLite pass covers them",
+)
+
+
+def benchmark_environment() -> dict[str, str]:
+    """The environment `make bench` gives: none of the test run's settings, key or services."""
+    leaked = {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "REDIS_URL"}
+    leaked |= {"DJANGO_ALLOW_ASYNC_UNSAFE", "VAR_DIR", "MEDIA_ROOT"}
+    return {name: value for name, value in os.environ.items() if name not in leaked}
+
+
+def run_benchmark(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, *args], cwd=REPO, env=benchmark_environment(), capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def test_inference_benchmark_prints_its_ratios():
+    output = run_benchmark("benchmarks/inference.py", "--repeats", "2", "--uploads", "2")
+    assert "predict/raw" in output
+    assert "ratio TensorFlow / LiteRT" in output
+    assert "(TensorFlow imported: False)" in output
+    assert "Upload to diagnosis through gunicorn + Redis + worker" in output
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed (`make browser`)")
+def test_slow_network_benchmark_reaches_a_diagnosis():
+    figures = json.loads(run_benchmark("benchmarks/slow_network.py", "--runs", "1", "--json"))
+    assert figures["first_load_bytes"] > 0
+    assert len(figures["submit_to_diagnosis_seconds_slow3g"]) == 1
+    assert figures["diagnoses"] and all(diagnosis.strip() for diagnosis in figures["diagnoses"])
