@@ -34,7 +34,7 @@ def run_benchmark(*args: str) -> str:
 
 
 def test_inference_benchmark_prints_its_ratios():
-    output = run_benchmark("benchmarks/inference.py", "--repeats", "2", "--uploads", "2")
+    output = run_benchmark("benchmarks/inference.py", "--repeats", "2", "--uploads", "16")
     assert "predict/raw" in output
     assert "ratio TensorFlow / LiteRT" in output
     assert "(TensorFlow imported: False)" in output
