@@ -1,12 +1,13 @@
 """What a farmer should do, per answer: the defaults in the code, each step with its source.
 
 Admins edit the advice farmers see in the admin (``classifier.models.Advice``, seeded from these
-defaults by migration 0002); these defaults are the fallback when no row exists for a label and
-language. Labels without an entry get the general advice.
+defaults by migration 0002, and 0006 for bacterial wilt); these defaults are the fallback when no
+row exists for a label and language. Labels without an entry get the general advice.
 
 Sources: the International Potato Center (CIP) guidance on late blight and integrated disease
-management; CABI Plantwise factsheets for farmers; Uganda's Ministry of Agriculture (MAAIF) potato
-production guidance; NARO's Kachwekano institute in Kabale (potato varieties for Kigezi).
+management; CABI Plantwise factsheets for farmers (late blight, early blight, bacterial wilt);
+Uganda's Ministry of Agriculture (MAAIF) potato production guidance; NARO's Kachwekano institute
+in Kabale (potato varieties for Kigezi).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ GENERAL = "general"
 CIP_LATE_BLIGHT = _("CIP, late blight management guidance")
 PLANTWISE_LATE_BLIGHT = _("CABI Plantwise factsheet for farmers: potato late blight")
 PLANTWISE_EARLY_BLIGHT = _("CABI Plantwise factsheet for farmers: early blight of potato")
+PLANTWISE_BACTERIAL_WILT = _("CABI Plantwise factsheet for farmers: bacterial wilt of potato")
 MAAIF_POTATO = _("MAAIF (Uganda), potato production guidance")
 CIP_IDM = _("CIP, integrated disease management for potato")
 NARO_KACHWEKANO = _("NARO Kachwekano institute, Kabale: potato varieties for Kigezi")
@@ -79,6 +81,47 @@ ADVICE = {
             Step(_("Spray mancozeb or a copper fungicide if it spreads to upper leaves."), PLANTWISE_EARLY_BLIGHT),
             Step(_("Keep plants well fed (manure, NPK): weak plants suffer more."), MAAIF_POTATO),
             Step(_("Rotate: do not plant potatoes or tomatoes in the same place next season."), MAAIF_POTATO),
+        ],
+    ),
+    # Ralstonia solanacearum: no spray cures it, so no step names one (tests/test_advice_bacterial_wilt.py).
+    "bacterial_wilt": AdviceText(
+        _("Bacterial wilt"),
+        _("The most damaging bacterial disease of potato in Kigezi. No spray can cure it."),
+        [
+            Step(
+                _("Uproot each wilted plant with the soil around its roots, and carry it out of the field."),
+                PLANTWISE_BACTERIAL_WILT,
+            ),
+            Step(
+                _("Bury or burn the plants far from water. Never compost them or feed them to animals."),
+                PLANTWISE_BACTERIAL_WILT,
+            ),
+            Step(
+                _(
+                    "Do not plant potato, tomato, eggplant or pepper in this field for at least 2 to 3 seasons. "
+                    "Grow cereals or beans there instead."
+                ),
+                CIP_IDM,
+            ),
+            Step(
+                _(
+                    "Plant only clean seed: certified seed, or seed from healthy plants you marked. "
+                    "Never take seed from a field with wilt."
+                ),
+                CIP_IDM,
+            ),
+            Step(
+                _("Clean your hoes and tools after this field. Do not let water run from it into other fields."),
+                MAAIF_POTATO,
+            ),
+            Step(
+                _(
+                    "To check, cut a stem near the soil and put it in a glass of clear water. "
+                    "Milky threads coming out mean bacterial wilt."
+                ),
+                PLANTWISE_BACTERIAL_WILT,
+            ),
+            Step(_("Tell your extension officer, so that your neighbours can protect their fields."), EXTENSION),
         ],
     ),
     "healthy": AdviceText(

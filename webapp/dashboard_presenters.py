@@ -12,7 +12,13 @@ from classifier.reports import UNSURE, UNUSABLE, DiseaseReport
 
 #: Colours of the chart's series, in class order (colour-blind-safe Okabe-Ito palette).
 PALETTE = ["#E69F00", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#56B4E9", "#F0E442", "#999999", "#000000"]
-FIXED_COLOURS = {"healthy": "#009E73", "late_blight": "#D55E00", "early_blight": "#E69F00", "unsure": "#999999"}
+FIXED_COLOURS = {
+    "healthy": "#009E73",
+    "late_blight": "#D55E00",
+    "early_blight": "#E69F00",
+    "bacterial_wilt": "#0072B2",
+    "unsure": "#999999",
+}
 
 
 def short_name(label: str) -> str:
