@@ -13,22 +13,24 @@ KERAS_FILENAME = "model.keras"  # the Keras form, for heatmaps and lineage; not 
 
 @dataclass(frozen=True)
 class ModelManifest:
-    """What a model file needs beside it: its class names, in output order, and input size."""
+    """What a model file needs beside it: its class names, in output order, input size, and the
+    decision rule fitted for it (``classifier.decision.DecisionRule`` as a dict; ``None``: the old rule)."""
 
     labels: list[str]
     image_size: int
     reject_label: str | None = None
+    decision: dict | None = None
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"labels": self.labels, "image_size": self.image_size, "reject_label": self.reject_label},
-            indent=2,
-        )
+        data = {"labels": self.labels, "image_size": self.image_size, "reject_label": self.reject_label}
+        if self.decision:
+            data["decision"] = self.decision
+        return json.dumps(data, indent=2)
 
     @classmethod
     def read(cls, directory: Path | str) -> ModelManifest:
         data = json.loads((Path(directory) / MANIFEST_FILENAME).read_text())
-        return cls(list(data["labels"]), int(data["image_size"]), data.get("reject_label"))
+        return cls(list(data["labels"]), int(data["image_size"]), data.get("reject_label"), data.get("decision"))
 
     def write(self, directory: Path | str) -> Path:
         path = Path(directory) / MANIFEST_FILENAME

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from classifier.inference import Predictor
-from classifier.metrics import classification_summary
+from classifier.metrics import classification_summary, expected_calibration_error
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
@@ -34,13 +34,17 @@ def evaluate_items(
     """Run ``predictor`` on every item and summarise: accuracy, per folder and per label."""
     items = list(items)
     reject_label = predictor.manifest.reject_label
-    true, predicted, folders, unsure = [], [], [], 0
+    true, predicted, folders, confidences = [], [], [], []
+    unsure = confidently_wrong = 0
     for position, (path, expected, folder) in enumerate(items, start=1):
         diagnosis = predictor.predict(str(path))
         true.append(expected)
         predicted.append(diagnosis.label)
         folders.append(folder)
+        confidences.append(diagnosis.confidence)
         unsure += diagnosis.is_unsure
+        # The worst failure: a potato answer, shown as sure, that is wrong.
+        confidently_wrong += diagnosis.is_potato_leaf and not diagnosis.is_unsure and diagnosis.label != expected
         if progress:
             progress(position)
     # A photo may carry a class this model does not know (one an admin added since): count it.
@@ -52,6 +56,9 @@ def evaluate_items(
     count = max(len(predicted), 1)
     summary["rejection_rate"] = round(sum(p == reject_label for p in predicted) / count, 4)
     summary["unsure_rate"] = round(unsure / count, 4)
+    summary["confidently_wrong_rate"] = round(confidently_wrong / count, 4)
+    correct = [t == p for t, p in zip(true, predicted, strict=True)]
+    summary["expected_calibration_error"] = round(expected_calibration_error(confidences, correct), 4)
     return summary
 
 

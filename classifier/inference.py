@@ -11,7 +11,7 @@ import numpy as np
 from django.conf import settings
 
 from classifier.artifacts import MODEL_FILENAME, ModelManifest
-from classifier.decision import Diagnosis, diagnose
+from classifier.decision import DecisionRule, Diagnosis, diagnose
 from classifier.preprocessing import load_model_input
 from classifier.runtimes import load_runtime
 
@@ -33,7 +33,9 @@ class Predictor:
     @classmethod
     def for_version(cls, version) -> Predictor:
         """A registered model version, from its stored file and label set."""
-        manifest = ModelManifest(list(version.labels), version.image_size, version.reject_label or None)
+        manifest = ModelManifest(
+            list(version.labels), version.image_size, version.reject_label or None, version.decision or None
+        )
         return cls(local_model_path(version), manifest)
 
     @property
@@ -44,13 +46,13 @@ class Predictor:
         image = load_model_input(source, self.manifest.image_size)
         return self.runtime.predict(image[np.newaxis])[0]
 
+    @property
+    def rule(self) -> DecisionRule:
+        """The model's fitted decision rule, or the old one (``CLASSIFIER_UNSURE_BELOW``)."""
+        return DecisionRule.from_dict(self.manifest.decision, settings.CLASSIFIER_UNSURE_BELOW)
+
     def predict(self, source: str | BinaryIO) -> Diagnosis:
-        return diagnose(
-            self.probabilities(source),
-            self.manifest.labels,
-            self.manifest.reject_label,
-            unsure_below=settings.CLASSIFIER_UNSURE_BELOW,
-        )
+        return diagnose(self.probabilities(source), self.manifest.labels, self.manifest.reject_label, self.rule)
 
 
 _cache_lock = threading.Lock()

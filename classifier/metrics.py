@@ -36,3 +36,19 @@ def classification_summary(true: list[str], predicted: list[str], labels: list[s
         "labels": labels,
         "count": total,
     }
+
+
+def expected_calibration_error(confidence, correct, bins: int = 10) -> float:
+    """Expected calibration error: the gap between confidence and accuracy, averaged over
+    equal-width confidence bins weighted by how many answers fall in each (Guo et al., 2017)."""
+    confidence = np.asarray(confidence, dtype=np.float64)
+    correct = np.asarray(correct, dtype=np.float64)
+    if not len(confidence):
+        return 0.0
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    error = 0.0
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        inside = (confidence > low) & (confidence <= high)
+        if inside.any():
+            error += inside.mean() * abs(confidence[inside].mean() - correct[inside].mean())
+    return float(error)

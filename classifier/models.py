@@ -36,6 +36,11 @@ class ModelVersion(models.Model):
     labels = models.JSONField(help_text="Class names in the model's output order.")
     image_size = models.PositiveSmallIntegerField(default=128)
     reject_label = models.CharField(max_length=64, blank=True)
+    decision = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The fitted decision rule: temperature, reject_at, unsure_below (empty: the old rule).",
+    )
     metrics = models.JSONField(default=dict, blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     created_by = models.CharField(max_length=150, help_text="Who or what made it (a user, 'shipped', 'schedule').")

@@ -113,6 +113,7 @@ def register_model_version(
         labels=manifest.labels,
         image_size=manifest.image_size,
         reject_label=manifest.reject_label or "",
+        decision=manifest.decision or {},
         metrics=metrics or {},
         parent=parent,
         created_by=created_by,

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from PIL import Image
 
-from classifier.decision import diagnose
+from classifier.decision import DecisionRule, diagnose
 from classifier.inference import Predictor
 from classifier.preprocessing import load_model_input
 from tests.images import DATA_ROOT, heldout_photos
@@ -70,11 +70,11 @@ def test_large_jpeg_is_decoded_at_reduced_scale():
 
 def test_unsure_and_reject_decisions():
     labels = ["early_blight", "late_blight", "not_potato_leaf"]
-    sure = diagnose(np.array([0.9, 0.05, 0.05]), labels, "not_potato_leaf", unsure_below=0.6)
+    sure = diagnose(np.array([0.9, 0.05, 0.05]), labels, "not_potato_leaf", DecisionRule(unsure_below=0.6))
     assert (sure.label, sure.is_unsure, sure.is_potato_leaf) == ("early_blight", False, True)
     assert sure.margin == pytest.approx(0.85)
-    unsure = diagnose(np.array([0.45, 0.40, 0.15]), labels, "not_potato_leaf", unsure_below=0.6)
+    unsure = diagnose(np.array([0.45, 0.40, 0.15]), labels, "not_potato_leaf", DecisionRule(unsure_below=0.6))
     assert unsure.is_unsure
-    rejected = diagnose(np.array([0.15, 0.05, 0.8]), labels, "not_potato_leaf", unsure_below=0.6)
+    rejected = diagnose(np.array([0.15, 0.05, 0.8]), labels, "not_potato_leaf", DecisionRule(unsure_below=0.6))
     assert not rejected.is_potato_leaf
     assert [t["label"] for t in rejected.top] == ["not_potato_leaf", "early_blight", "late_blight"]

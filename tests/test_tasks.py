@@ -32,11 +32,11 @@ def test_redelivered_task_creates_one_prediction(active_model):
 def test_record_prediction_is_idempotent(active_model):
     import numpy as np
 
-    from classifier.decision import diagnose
+    from classifier.decision import DecisionRule, diagnose
 
     submission = make_submission()
-    first = diagnose(np.array([0.1, 0.1, 0.7, 0.1]), active_model.labels, "not_potato_leaf", 0.6)
-    second = diagnose(np.array([0.7, 0.1, 0.1, 0.1]), active_model.labels, "not_potato_leaf", 0.6)
+    first = diagnose(np.array([0.1, 0.1, 0.7, 0.1]), active_model.labels, "not_potato_leaf", DecisionRule())
+    second = diagnose(np.array([0.7, 0.1, 0.1, 0.1]), active_model.labels, "not_potato_leaf", DecisionRule())
     services.record_prediction(submission, active_model, first, 1.0)
     services.record_prediction(submission, active_model, second, 1.0)
     assert Prediction.objects.get(submission=submission).label == first.label

@@ -48,6 +48,8 @@ class Command(BaseCommand):
             "labels": summary["labels"],
             "rejection_rate": summary["rejection_rate"],
             "unsure_rate": summary["unsure_rate"],
+            "confidently_wrong_rate": summary["confidently_wrong_rate"],
+            "expected_calibration_error": summary["expected_calibration_error"],
             "count": summary["count"],
             "seconds": round(seconds, 2),
         }
@@ -67,6 +69,10 @@ class Command(BaseCommand):
         out = self.stdout.write
         out(f"Model v{result['model_version']} on {result['count']} photos in {result['seconds']} s")
         out(f"Accuracy: {result['accuracy']:.3f}   rejected as not a potato leaf: {result['rejection_rate']:.3f}")
+        out(
+            f"Not sure: {result['unsure_rate']:.3f}   confidently wrong: {result['confidently_wrong_rate']:.3f}   "
+            f"expected calibration error: {result['expected_calibration_error']:.3f}"
+        )
         out(f"{'folder':<32}{'precision':>10}{'recall':>10}{'support':>9}")
         for folder, entry in result["per_class"].items():
             out(f"{folder:<32}{entry['precision']:>10.3f}{entry['recall']:>10.3f}{entry['support']:>9}")

@@ -1,0 +1,139 @@
+"""The field recipe end to end on a tiny generated dataset: folds, report, shipped files, predictions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from classifier.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
+from classifier.decision import DecisionRule
+from classifier.evaluation import evaluate_items
+from classifier.inference import Predictor
+from training.field_data import collect_pools
+from training.field_protocol import ARMS, run_protocol, scaled
+from training.field_recipe import balanced_weights
+from training.field_report import build_report, write_report
+from training.field_training import FieldTrainingConfig, rule_from_report, train_field_model
+
+COLOURS = {"early_blight": (150, 110, 40), "healthy": (40, 150, 40), "late_blight": (60, 60, 30)}
+REJECT = "not_potato_leaf"
+
+
+def _leaf(path: Path, colour, background, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    image = Image.new("RGB", (64, 64), background)
+    box = [int(v) for v in (rng.integers(4, 14), rng.integers(4, 14), rng.integers(48, 60), rng.integers(48, 60))]
+    ImageDraw.Draw(image).ellipse(box, fill=colour)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, "JPEG", quality=90)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("field-data")
+    for label, colour in COLOURS.items():
+        for i in range(10):
+            _leaf(root / "lab" / label / f"{label}-{i}.jpg", colour, (128, 128, 128), i)
+        for i in range(6):  # three dates, two photos each: a date is a group
+            _leaf(root / "field" / label / f"pld_2023080{i % 3}_{label}{i}.jpg", colour, (90, 70, 40), 100 + i)
+    for i in range(8):
+        _leaf(root / "lab-negatives" / f"pepper-{i}.jpg", (200, 30, 30), (128, 128, 128), 200 + i)
+    for i in range(12):
+        name = f"Tomato_leaf_{i}.jpg" if i < 4 else f"Corn_leaf_{i}.jpg"
+        _leaf(root / "field-negatives" / name, (30, 30, 200), (90, 70, 40), 300 + i)
+    return {
+        "lab_dir": root / "lab",
+        "lab_negatives": [root / "lab-negatives"],
+        "field_dirs": [root / "field"],
+        "field_negatives": [root / "field-negatives"],
+    }
+
+
+def _recipe():
+    return scaled(ARMS["full"], image_size=32, epochs=4, batch_size=32)
+
+
+def test_cross_validation_report_and_shipped_model(tiny_data, tmp_path):
+    pools = collect_pools(**tiny_data, reject_label=REJECT)
+    folder = run_protocol(
+        pools,
+        tmp_path / "cv",
+        REJECT,
+        weights=None,
+        arms=["full"],
+        folds=2,
+        repeats=1,
+        copies=1,
+        cache_dir=tmp_path / "cache",
+        recipes={"full": _recipe()},
+        log=lambda message: None,
+    )
+    stored = sorted(path.name for path in (folder / "results" / "full").iterdir())
+    assert stored == ["r0-f0.json", "r0-f1.json"]
+    fold = json.loads((folder / "results" / "full" / "r0-f0.json").read_text())
+    assert fold["classes"] == ["early_blight", "healthy", "late_blight", REJECT]
+    # Every field photo is predicted exactly once over the folds, with the lab hold-out each time.
+    splits = json.loads((folder / "splits" / "r0.json").read_text())
+    keys = [key for name in stored for key in json.loads((folder / "results" / "full" / name).read_text())["keys"]]
+    field_keys = [key for key in keys if key in splits]
+    assert sorted(field_keys) == sorted(splits)
+
+    report = write_report(folder)
+    assert json.loads((folder / "report.json").read_text()) == json.loads(json.dumps(report))
+    assert build_report(folder) == report  # rebuilt from the stored predictions alone
+    metrics = report["arms"]["full"]["metrics"]
+    assert 0.0 <= metrics["confidently_wrong"]["mean"] <= 1.0
+    assert "tomato_rejected" in metrics and "full_old_rule" in report["arms"]
+    assert (folder / "figures" / "reliability.png").stat().st_size > 1000
+    assert "## Targets" in (folder / "report.md").read_text()
+
+    # The shipped model: trained on everything, its rule read from the report.
+    rule = rule_from_report(folder)
+    assert rule == DecisionRule.from_dict(report["shipped_rule"])
+    config = FieldTrainingConfig(**tiny_data, reject_label=REJECT, weights=None, recipe=_recipe(), copies=1)
+    out = tmp_path / "model"
+    summary = train_field_model(config, out, rule, log=lambda message: None)
+    assert (out / MODEL_FILENAME).stat().st_size > 0 and (out / KERAS_FILENAME).stat().st_size > 0
+    manifest = ModelManifest.read(out)
+    assert manifest.decision == rule.as_dict() and manifest.image_size == 32
+    assert summary["training_photos"] == len(pools.lab_train) + len(pools.field)
+
+    predictor = Predictor.from_directory(out)
+    assert predictor.rule == rule
+    items = [(image.path, image.label, image.label) for image in pools.lab_holdout]
+    evaluation = evaluate_items(predictor, items)
+    for key in ("unsure_rate", "confidently_wrong_rate", "expected_calibration_error"):
+        assert 0.0 <= evaluation[key] <= 1.0
+
+
+def test_a_rerun_skips_the_folds_already_stored(tiny_data, tmp_path):
+    pools = collect_pools(**tiny_data, reject_label=REJECT)
+    arguments = dict(
+        arms=["lab_only"],
+        folds=2,
+        repeats=1,
+        copies=1,
+        cache_dir=tmp_path / "cache",
+        recipes={"lab_only": scaled(ARMS["lab_only"], image_size=32, epochs=2)},
+    )
+    messages = []
+    run_protocol(pools, tmp_path / "cv", REJECT, None, log=messages.append, **arguments)
+    assert sum("lab_only r0" in message for message in messages) == 2
+    messages.clear()
+    run_protocol(pools, tmp_path / "cv", REJECT, None, log=messages.append, **arguments)
+    assert not any("lab_only r0" in message for message in messages)
+
+
+def test_balanced_weights_give_each_class_and_each_domain_of_a_class_the_same_weight():
+    labels = np.array([0] * 90 + [0] * 10 + [1] * 5)
+    domains = ["lab"] * 90 + ["field"] * 10 + ["field"] * 5
+    weights = balanced_weights(labels, domains, "class_domain")
+    assert weights[:90].sum() == pytest.approx(weights[90:100].sum())
+    assert weights[:100].sum() == pytest.approx(weights[100:].sum())
+    assert weights.mean() == pytest.approx(1.0)
+    by_class = balanced_weights(labels, domains, "class")
+    assert by_class[0] == pytest.approx(by_class[95])

@@ -1,0 +1,172 @@
+"""How the field recipe is measured: grouped k-fold cross-validation over the field photos.
+
+Field photos are split into folds by group (``training.field_data``: source and date or camera
+sequence, near-copies merged), stratified by class, repeated with new folds per repeat. Each fold
+trains on the lab training photos plus the field photos of the other folds and predicts its own
+field photos and the lab hold-out. Every fold's per-photo probabilities are written to
+``results/<arm>/r<repeat>-f<fold>.json`` as soon as it finishes, so an interrupted run continues
+where it stopped; ``training.field_report`` computes every figure from those files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from training.field_data import PoolImage, Pools
+from training.field_features import ViewFeatures, compute_view_features
+from training.field_recipe import (
+    Recipe,
+    class_names_for,
+    fit_head,
+    predict_plain,
+    training_rows,
+)
+
+#: The ablation: each arm adds or removes one technique; ``full`` is the recipe that ships.
+ARMS = {
+    "lab_only": Recipe(
+        "lab_only",
+        field_potato_in_training=False,
+        views=("plain",),
+        balance="class",
+        note="no field potato photo in training, classes balanced (the model shipped before)",
+    ),
+    "field": Recipe("field", views=("plain",), balance="class", note="field photos in training"),
+    "balanced": Recipe("balanced", views=("plain",), note="+ each class balanced across lab and field"),
+    "field_like": Recipe("field_like", views=("plain", "field_like"), note="+ field-like augmentation (a)"),
+    "pasted": Recipe("pasted", views=("plain", "pasted"), note="+ lab leaves pasted on field backgrounds (b)"),
+    "full": Recipe("full", note="(a) + (b): the shipped recipe"),
+    "full_224": Recipe("full_224", image_size=224, note="the shipped recipe at 224 px input"),
+    "no_wilt": Recipe("no_wilt", bacterial_wilt=False, note="the shipped recipe without the bacterial wilt class"),
+}
+CHOSEN = "full"
+
+
+def field_folds(field: Sequence[PoolImage], folds: int, repeat: int) -> np.ndarray:
+    """Fold number of each field photo: stratified by class, grouped, shuffled anew per repeat."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=1000 + repeat)
+    labels = [image.label for image in field]
+    groups = [image.group for image in field]
+    assignment = np.empty(len(field), dtype=np.int32)
+    for fold, (_, test) in enumerate(splitter.split(np.zeros(len(field)), labels, groups)):
+        assignment[test] = fold
+    return assignment
+
+
+def run_protocol(
+    pools: Pools,
+    out_dir: Path,
+    reject_label: str,
+    weights: str | None,
+    arms: Sequence[str] = tuple(ARMS),
+    folds: int = 5,
+    repeats: int = 2,
+    copies: int = 3,
+    cache_dir: Path | None = None,
+    recipes: dict[str, Recipe] | None = None,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Cross-validate every arm; returns the results folder. Folds already stored are skipped."""
+    recipes = recipes or ARMS
+    out_dir = Path(out_dir)
+    images = pools.everything
+    lab_train = list(range(len(pools.lab_train)))
+    lab_holdout = list(range(len(pools.lab_train), len(pools.lab_train) + len(pools.lab_holdout)))
+    field = list(range(len(pools.lab_train) + len(pools.lab_holdout), len(images)))
+    _write_json(out_dir / "photos.json", [_photo_entry(image) for image in images])
+    features: dict[int, ViewFeatures] = {}
+    for repeat in range(repeats):
+        assignment = field_folds([images[i] for i in field], folds, repeat)
+        split = {images[i].key: int(f) for i, f in zip(field, assignment, strict=True)}
+        _write_json(out_dir / "splits" / f"r{repeat}.json", split)
+        for arm in arms:
+            recipe = recipes[arm]
+            for fold in range(folds):
+                path = out_dir / "results" / arm / f"r{repeat}-f{fold}.json"
+                if path.exists():
+                    continue
+                if recipe.image_size not in features:
+                    features[recipe.image_size] = compute_view_features(
+                        images, reject_label, recipe.image_size, weights, copies, cache_dir=cache_dir, log=log
+                    )
+                test = [i for i, f in zip(field, assignment, strict=True) if f == fold]
+                train = lab_train + [i for i, f in zip(field, assignment, strict=True) if f != fold]
+                result = run_fold(images, features[recipe.image_size], recipe, train, test, lab_holdout, reject_label)
+                result.update(arm=arm, repeat=repeat, fold=fold)
+                _write_json(path, result)
+                fit = result["fit"]
+                log(f"{arm} r{repeat} f{fold}: {fit['epochs']} epochs, {fit['rows']} rows, {fit['seconds']} s")
+    return out_dir
+
+
+def run_fold(
+    images: Sequence[PoolImage],
+    features: ViewFeatures,
+    recipe: Recipe,
+    train: Sequence[int],
+    test: Sequence[int],
+    lab_holdout: Sequence[int],
+    reject_label: str,
+) -> dict:
+    """Train one head on ``train`` and predict ``test`` (field) and ``lab_holdout``."""
+    import keras
+
+    class_names = class_names_for(images, recipe, reject_label)
+    rows = training_rows(images, train, features, class_names, recipe, reject_label, excluded_backgrounds=set(test))
+    head, fit = fit_head(rows, [images[i].group for i in range(len(images))], len(class_names), recipe)
+    evaluated = [i for i in list(test) + list(lab_holdout) if recipe.keeps(images[i])]
+    probabilities = predict_plain(head, features, evaluated)
+    keras.backend.clear_session()
+    return {
+        "recipe": recipe.as_dict(),
+        "classes": class_names,
+        "reject_label": reject_label,
+        "fit": fit | {"counts": rows.counts},
+        "keys": [images[i].key for i in evaluated],
+        "probabilities": np.round(probabilities.astype(np.float64), 7).tolist(),
+    }
+
+
+def train_final_head(pools: Pools, recipe: Recipe, reject_label: str, weights, copies: int, cache_dir, log=print):
+    """The shipped head: every lab training photo and every field photo, the recipe unchanged."""
+    images = pools.everything
+    features = compute_view_features(
+        images, reject_label, recipe.image_size, weights, copies, cache_dir=cache_dir, log=log
+    )
+    class_names = class_names_for(images, recipe, reject_label)
+    lab_holdout = set(range(len(pools.lab_train), len(pools.lab_train) + len(pools.lab_holdout)))
+    train = [i for i in range(len(images)) if i not in lab_holdout]
+    rows = training_rows(images, train, features, class_names, recipe, reject_label)
+    head, fit = fit_head(rows, [image.group for image in images], len(class_names), recipe)
+    log(f"final head: {fit['epochs']} epochs on {fit['rows']} rows in {fit['seconds']} s")
+    return head, class_names, fit | {"counts": rows.counts}
+
+
+def scaled(recipe: Recipe, **changes) -> Recipe:
+    """A recipe with some fields changed (tests: fewer epochs)."""
+    return replace(recipe, **changes)
+
+
+def _photo_entry(image: PoolImage) -> dict:
+    return {
+        "key": image.key,
+        "label": image.label,
+        "domain": image.domain,
+        "group": image.group,
+        "subset": image.subset,
+        "source": image.image.source,
+    }
+
+
+def _write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(data, separators=(",", ":")) + "\n")
+    partial.replace(path)

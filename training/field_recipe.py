@@ -1,0 +1,206 @@
+"""The field recipe: what the shipped model is trained with, and the arms it was chosen among.
+
+A classifier head (dropout, then a dense softmax layer, as in the study) is trained on features
+of a frozen ImageNet MobileNetV2 (``training.field_features``) from:
+
+- lab photos and field photos of every class, the reject class included, each class balanced
+  across the two domains (``balance="class_domain"``), so no class is "the field one";
+- their plain views, plus field-like views (``field_like``) and lab leaves pasted onto field
+  backgrounds (``pasted``), as the recipe says.
+
+:func:`fit_head` trains on rows chosen by :func:`training_rows`; :func:`compose_model` puts the
+head on the backbone as one Keras model for TFLite export and Grad-CAM.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from training.datasets import hash_fraction
+from training.field_data import FIELD, PoolImage
+from training.field_features import ViewFeatures
+
+BACTERIAL_WILT = "bacterial_wilt"
+VIEW_KINDS = ("plain", "field_like", "pasted")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One way to train the head; the arms of the ablation differ in one field each."""
+
+    name: str
+    image_size: int = 128
+    field_potato_in_training: bool = True
+    views: tuple[str, ...] = VIEW_KINDS
+    balance: str = "class_domain"  # or "class": classes balanced, domains as they come
+    bacterial_wilt: bool = True
+    epochs: int = 40
+    patience: int = 5
+    learning_rate: float = 1e-3
+    batch_size: int = 256
+    dropout: float = 0.5
+    seed: int = 2026
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def keeps(self, image: PoolImage) -> bool:
+        """Whether a photo takes part at all (bacterial wilt photos leave with their class)."""
+        return self.bacterial_wilt or image.label != BACTERIAL_WILT
+
+
+@dataclass
+class Rows:
+    """Training rows: one per view, with its class index, domain and weight."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    weights: np.ndarray
+    photos: np.ndarray  # index of the photo each row came from
+    counts: dict = field(default_factory=dict)
+
+
+def class_names_for(images: Sequence[PoolImage], recipe: Recipe, reject_label: str) -> list[str]:
+    """Potato classes sorted by name, then the reject class last (the served order)."""
+    potato = sorted({image.label for image in images if image.label != reject_label and recipe.keeps(image)})
+    return potato + [reject_label]
+
+
+def training_rows(
+    images: Sequence[PoolImage],
+    chosen: Sequence[int],
+    features: ViewFeatures,
+    class_names: list[str],
+    recipe: Recipe,
+    reject_label: str,
+    excluded_backgrounds: set[int] = frozenset(),
+) -> Rows:
+    """Rows for the photos ``chosen`` (indices into ``images`` and ``features``).
+
+    Field potato photos join only when the recipe trains on them. A pasted view whose background
+    is in ``excluded_backgrounds`` (a test photo of this fold) is left out.
+    """
+    index = {name: i for i, name in enumerate(class_names)}
+    parts, labels, photos, domains = [], [], [], []
+    for position in chosen:
+        image = images[position]
+        if not recipe.keeps(image):
+            continue
+        if image.domain == FIELD and image.label != reject_label and not recipe.field_potato_in_training:
+            continue
+        views = [features.plain[position][None]]
+        if "field_like" in recipe.views:
+            views.append(features.field_like[position])
+        if "pasted" in recipe.views:
+            keep = [
+                copy
+                for copy, background in enumerate(features.background[position])
+                if background >= 0 and background not in excluded_backgrounds
+            ]
+            if keep:
+                views.append(features.pasted[position][keep])
+        stacked = np.concatenate(views)
+        parts.append(stacked)
+        labels += [index[image.label]] * len(stacked)
+        photos += [position] * len(stacked)
+        domains += [image.domain] * len(stacked)
+    labels = np.array(labels, dtype=np.int32)
+    weights = balanced_weights(labels, domains, recipe.balance)
+    counts = Counter(f"{class_names[label]}/{domain}" for label, domain in zip(labels, domains, strict=True))
+    return Rows(
+        np.concatenate(parts).astype(np.float32), labels, weights, np.array(photos), dict(sorted(counts.items()))
+    )
+
+
+def balanced_weights(labels: np.ndarray, domains: Sequence[str], balance: str) -> np.ndarray:
+    """Each class the same total weight; with ``class_domain`` each domain of a class the same share.
+
+    Weights average 1 over the rows, so the learning rate means the same for every arm.
+    """
+    cells = list(zip(labels.tolist(), domains, strict=True)) if balance == "class_domain" else labels.tolist()
+    cell_counts = Counter(cells)
+    domains_of_class = Counter(cell[0] for cell in cell_counts) if balance == "class_domain" else None
+    classes = len(set(labels.tolist()))
+    weights = np.empty(len(labels), dtype=np.float32)
+    for row, cell in enumerate(cells):
+        share = domains_of_class[cell[0]] if domains_of_class else 1
+        weights[row] = 1.0 / (classes * share * cell_counts[cell])
+    return weights * len(labels) / weights.sum()
+
+
+def head_model(dimension: int, classes: int, dropout: float):
+    """Features in, class probabilities out: the same two layers ``build_classifier`` puts on top."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(dimension,), name="features")
+    x = layers.Dropout(dropout, name="dropout")(inputs)
+    outputs = layers.Dense(classes, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name="head")
+
+
+def fit_head(rows: Rows, group_keys: Sequence[str], classes: int, recipe: Recipe):
+    """Train the head; a tenth of the photos (by group) is the validation data for early stopping.
+
+    Returns the Keras head and a summary (epochs run, best validation loss, seconds).
+    """
+    import keras
+    import tensorflow as tf
+
+    started = time.monotonic()
+    keras.utils.set_random_seed(recipe.seed)
+    is_validation = np.array([hash_fraction(group_keys[photo], "head-validation") < 0.1 for photo in rows.photos])
+
+    def dataset(mask: np.ndarray, shuffle: bool):
+        data = tf.data.Dataset.from_tensor_slices((rows.features[mask], rows.labels[mask], rows.weights[mask]))
+        if shuffle:
+            data = data.shuffle(int(mask.sum()), seed=recipe.seed, reshuffle_each_iteration=True)
+        return data.batch(recipe.batch_size).prefetch(tf.data.AUTOTUNE)
+
+    model = head_model(rows.features.shape[1], classes, recipe.dropout)
+    model.compile(
+        optimizer=keras.optimizers.Adam(recipe.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        weighted_metrics=["accuracy"],
+    )
+    history = model.fit(
+        dataset(~is_validation, shuffle=True),
+        validation_data=dataset(is_validation, shuffle=False),
+        epochs=recipe.epochs,
+        shuffle=False,  # the tf.data pipeline shuffles
+        callbacks=[
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience, restore_best_weights=True)
+        ],
+        verbose=0,
+    )
+    losses = history.history["val_loss"]
+    return model, {
+        "epochs": len(losses),
+        "best_epoch": int(np.argmin(losses)) + 1,
+        "val_loss": round(float(min(losses)), 4),
+        "rows": int(len(rows.labels)),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def predict_plain(head, features: ViewFeatures, positions: Sequence[int]) -> np.ndarray:
+    """Class probabilities of the plain views (what the worker sees) of ``positions``."""
+    if not len(positions):
+        return np.zeros((0, head.output_shape[-1]), dtype=np.float32)
+    return head.predict(features.plain[list(positions)].astype(np.float32), batch_size=1024, verbose=0)
+
+
+def compose_model(head, image_size: int, weights: str | None):
+    """The served model: ``build_classifier``'s backbone with the trained head's weights."""
+    from training.architecture import build_classifier
+
+    classes = head.get_layer("classes")
+    model = build_classifier(classes.units, image_size, weights=weights, dropout=head.get_layer("dropout").rate)
+    model.get_layer("classes").set_weights(classes.get_weights())
+    return model

@@ -1,0 +1,434 @@
+"""The field report: every figure computed from the stored out-of-fold predictions.
+
+``build_report(folder)`` reads ``photos.json`` and ``results/<arm>/r<repeat>-f<fold>.json`` (written
+by ``training.field_protocol``) and returns the numbers; ``write_report`` writes ``report.json``,
+``report.md`` and the figures. A test rebuilds the numbers from the committed predictions and
+compares them with the committed report, so the report cannot say what the predictions do not.
+
+The decision rule is *cross-fitted*: for each fold, temperature and thresholds are fitted on the
+other folds' field predictions of the same repeat and applied to this fold, so no photo is judged
+by a threshold chosen on itself. Each figure is computed per repeat on all its field photos and
+given as mean ± standard deviation over repeats.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from classifier.decision import DecisionRule, calibrate, decide
+from classifier.metrics import expected_calibration_error
+from training.calibration import FitData, fit_rule
+from training.field_data import FIELD, TOMATO
+from training.field_protocol import ARMS, CHOSEN
+
+POTATO_CLASSES = ("early_blight", "late_blight", "healthy", "bacterial_wilt")
+TARGETS = {
+    "recall_early_blight": (">=", 0.85),
+    "recall_late_blight": (">=", 0.85),
+    "recall_healthy": (">=", 0.85),
+    "confidently_wrong": ("<=", 0.05),
+    "potato_rejected": ("<=", 0.05),
+    "other_crops_rejected": (">=", 0.95),
+    "lab_accuracy": (">=", 0.985),
+}
+OLD_RULE = DecisionRule(1.0, None, 0.6)  # argmax, unsure below 0.6: the rule models had before
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def load_results(folder: Path) -> tuple[dict[str, dict], dict[str, dict[int, list[dict]]]]:
+    """(photos by key, {arm: {repeat: [fold results]}}) from a protocol folder."""
+    folder = Path(folder)
+    photos = {photo["key"]: photo for photo in json.loads((folder / "photos.json").read_text())}
+    results: dict[str, dict[int, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for path in sorted((folder / "results").glob("*/r*-f*.json")):
+        result = json.loads(path.read_text())
+        results[result["arm"]][result["repeat"]].append(result)
+    for arm in results.values():
+        for folds in arm.values():
+            folds.sort(key=lambda result: result["fold"])
+    return photos, results
+
+
+# -- the figures -----------------------------------------------------------------------------------
+
+
+def _fold_arrays(result: dict, photos: dict[str, dict]) -> dict:
+    classes = result["classes"]
+    keys = result["keys"]
+    entries = [photos[key] for key in keys]
+    return {
+        "classes": classes,
+        "reject_label": result["reject_label"],
+        "probabilities": np.array(result["probabilities"], dtype=np.float64),
+        "truth": np.array([classes.index(entry["label"]) for entry in entries]),
+        "field": np.array([entry["domain"] == FIELD for entry in entries]),
+        "potato": np.array([entry["label"] != result["reject_label"] for entry in entries]),
+        "tomato": np.array([entry["subset"] == TOMATO for entry in entries]),
+        "keys": keys,
+    }
+
+
+def _fit_data(folds: list[dict]) -> FitData:
+    field = [fold["field"] for fold in folds]
+    return FitData(
+        np.concatenate([fold["probabilities"][f] for fold, f in zip(folds, field, strict=True)]),
+        np.concatenate([fold["truth"][f] for fold, f in zip(folds, field, strict=True)]),
+        np.concatenate([fold["potato"][f] for fold, f in zip(folds, field, strict=True)]),
+        np.concatenate([~fold["tomato"][f] for fold, f in zip(folds, field, strict=True)]),
+    )
+
+
+def cross_fitted_rules(folds: list[dict]) -> list[DecisionRule]:
+    """For each fold, the rule fitted on the other folds' field photos."""
+    rules = []
+    for position, fold in enumerate(folds):
+        others = [other for index, other in enumerate(folds) if index != position]
+        rules.append(fit_rule(_fit_data(others), fold["classes"], fold["reject_label"]))
+    return rules
+
+
+def repeat_metrics(folds: list[dict], rules: list[DecisionRule]) -> dict:
+    """Every figure of one repeat, each fold's photos judged by that fold's rule."""
+    parts = defaultdict(list)
+    for fold, rule in zip(folds, rules, strict=True):
+        decisions = decide(fold["probabilities"], fold["classes"], fold["reject_label"], rule)
+        potato_only = fold["probabilities"].copy()
+        potato_only[:, fold["classes"].index(fold["reject_label"])] = -1
+        parts["answer"].append(decisions.answer)
+        parts["confidence"].append(decisions.confidence)
+        parts["rejected"].append(decisions.rejected)
+        parts["unsure"].append(decisions.unsure)
+        parts["top1"].append(potato_only.argmax(axis=1))
+        for name in ("truth", "field", "potato", "tomato"):
+            parts[name].append(fold[name])
+    a = {name: np.concatenate(values) for name, values in parts.items()}
+    classes = folds[0]["classes"]
+    field_potato = a["field"] & a["potato"]
+    others = a["field"] & ~a["potato"] & ~a["tomato"]
+    tomato = a["field"] & a["tomato"]
+    lab_potato = ~a["field"] & a["potato"]
+    answered = ~a["rejected"] & ~a["unsure"]
+    wrong_potato_answer = answered & (a["answer"] != a["truth"])
+    metrics = {
+        "field_potato_photos": int(field_potato.sum()),
+        "potato_rejected": _share(a["rejected"], field_potato),
+        "other_crops_rejected": _share(a["rejected"], others),
+        "other_crops_given_a_disease": _share(answered, others),
+        "tomato_rejected": _share(a["rejected"], tomato),
+        "tomato_given_late_blight": _share(answered & (a["answer"] == _index(classes, "late_blight")), tomato),
+        "confidently_wrong": _share(wrong_potato_answer, field_potato),
+        "unsure": _share(a["unsure"], field_potato),
+        "answered_correctly": _share(answered & (a["answer"] == a["truth"]), field_potato),
+        "precision_of_answers": _share(a["answer"] == a["truth"], field_potato & answered),
+        "lab_accuracy": _share(a["answer"] == a["truth"], ~a["field"]),
+        "lab_potato_unsure": _share(a["unsure"], lab_potato),
+        "expected_calibration_error": round(
+            expected_calibration_error(a["confidence"][a["field"]], (a["answer"] == a["truth"])[a["field"]]), 4
+        ),
+    }
+    for name in POTATO_CLASSES:
+        if name in classes:
+            of_class = field_potato & (a["truth"] == classes.index(name))
+            metrics[f"recall_{name}"] = _share(a["top1"] == a["truth"], of_class)
+            metrics[f"answered_{name}"] = _share(answered & (a["answer"] == a["truth"]), of_class)
+    return metrics
+
+
+def _share(hits: np.ndarray, of: np.ndarray) -> float | None:
+    return round(float(hits[of].mean()), 4) if of.any() else None
+
+
+def _index(classes: list[str], name: str) -> int:
+    return classes.index(name) if name in classes else -1
+
+
+def summarise(per_repeat: list[dict]) -> dict:
+    """{metric: {"mean", "std", "values"}} over repeats."""
+    summary = {}
+    for name in per_repeat[0]:
+        values = [metrics[name] for metrics in per_repeat if metrics[name] is not None]
+        if values:
+            summary[name] = {
+                "mean": round(float(np.mean(values)), 4),
+                "std": round(float(np.std(values)), 4),
+                "values": values,
+            }
+    return summary
+
+
+def arm_report(repeats: dict[int, list[dict]], photos: dict[str, dict], old_rule: bool = False) -> dict:
+    per_repeat, rules = [], []
+    for repeat in sorted(repeats):
+        folds = [_fold_arrays(result, photos) for result in repeats[repeat]]
+        fold_rules = [OLD_RULE] * len(folds) if old_rule else cross_fitted_rules(folds)
+        rules += [rule.as_dict() for rule in fold_rules]
+        per_repeat.append(repeat_metrics(folds, fold_rules))
+    first = next(iter(repeats.values()))[0]
+    return {
+        "recipe": first["recipe"],
+        "classes": first["classes"],
+        "folds": len(next(iter(repeats.values()))),
+        "repeats": len(repeats),
+        "metrics": summarise(per_repeat),
+        "rules": rules,
+        "train_seconds_per_fold": round(
+            float(np.mean([result["fit"]["seconds"] for folds in repeats.values() for result in folds])), 1
+        ),
+    }
+
+
+def shipped_rule(repeats: dict[int, list[dict]], photos: dict[str, dict]) -> DecisionRule:
+    """The rule that ships: fitted on every repeat's out-of-fold field predictions together."""
+    folds = [_fold_arrays(result, photos) for repeat in sorted(repeats) for result in repeats[repeat]]
+    return fit_rule(_fit_data(folds), folds[0]["classes"], folds[0]["reject_label"])
+
+
+def curves(repeats: dict[int, list[dict]], photos: dict[str, dict], rule: DecisionRule) -> dict:
+    """Reliability (before and after temperature) and accuracy against coverage, on field photos."""
+    folds = [_fold_arrays(result, photos) for repeat in sorted(repeats) for result in repeats[repeat]]
+    data = _fit_data(folds)
+    classes, reject_label = folds[0]["classes"], folds[0]["reject_label"]
+    reliability = {}
+    for name, temperature in (("raw", 1.0), ("calibrated", rule.temperature)):
+        calibrated = calibrate(data.probabilities, temperature)
+        confidence = calibrated.max(axis=1)
+        correct = calibrated.argmax(axis=1) == data.truth
+        reliability[name] = _reliability_bins(confidence, correct)
+        reliability[name]["ece"] = round(expected_calibration_error(confidence, correct), 4)
+    decisions = decide(data.probabilities, classes, reject_label, DecisionRule(rule.temperature, rule.reject_at, 0.0))
+    potato_answers = data.potato & ~decisions.rejected
+    confidence = decisions.confidence[potato_answers]
+    correct = decisions.answer[potato_answers] == data.truth[potato_answers]
+    coverage = []
+    for threshold in np.round(np.linspace(0.3, 0.99, 24), 3):
+        answered = confidence >= threshold
+        coverage.append(
+            {
+                "threshold": float(threshold),
+                "coverage": round(float(answered.sum() / max(int(data.potato.sum()), 1)), 4),
+                "accuracy": round(float(correct[answered].mean()), 4) if answered.any() else None,
+            }
+        )
+    return {"reliability": reliability, "coverage": coverage}
+
+
+def _reliability_bins(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict:
+    edges = np.linspace(0, 1, bins + 1)
+    rows = []
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        inside = (confidence > low) & (confidence <= high)
+        if inside.any():
+            rows.append(
+                {
+                    "low": round(float(low), 2),
+                    "high": round(float(high), 2),
+                    "count": int(inside.sum()),
+                    "confidence": round(float(confidence[inside].mean()), 4),
+                    "accuracy": round(float(correct[inside].mean()), 4),
+                }
+            )
+    return {"bins": rows}
+
+
+def build_report(folder: Path) -> dict:
+    """Every number of the report, from the stored predictions alone."""
+    photos, results = load_results(folder)
+    arms = {arm: arm_report(results[arm], photos) for arm in ARMS if arm in results}
+    report = {"arms": arms, "photos": _photo_counts(photos)}
+    if CHOSEN in results:
+        arms[f"{CHOSEN}_old_rule"] = arm_report(results[CHOSEN], photos, old_rule=True)
+        arms[f"{CHOSEN}_old_rule"]["recipe"] = dict(arms[CHOSEN]["recipe"], note="the shipped recipe, old rule")
+        rule = shipped_rule(results[CHOSEN], photos)
+        report["chosen"] = CHOSEN
+        report["shipped_rule"] = rule.as_dict()
+        report["curves"] = curves(results[CHOSEN], photos, rule)
+        report["targets"] = _targets(arms[CHOSEN]["metrics"])
+    return report
+
+
+def _photo_counts(photos: dict[str, dict]) -> dict:
+    counts = defaultdict(int)
+    for photo in photos.values():
+        subset = f"/{photo['subset']}" if photo["subset"] else ""
+        counts[f"{photo['domain']}/{photo['source']}/{photo['label']}{subset}"] += 1
+    return dict(sorted(counts.items()))
+
+
+def _targets(metrics: dict) -> dict:
+    result = {}
+    for name, (sense, target) in TARGETS.items():
+        if name not in metrics:
+            continue
+        value = metrics[name]["mean"]
+        met = value >= target if sense == ">=" else value <= target
+        result[name] = {"target": f"{sense} {target}", "measured": value, "met": met, "gap": round(value - target, 4)}
+    return result
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+TABLE_COLUMNS = [
+    ("recall_early_blight", "EB recall"),
+    ("recall_late_blight", "LB recall"),
+    ("recall_healthy", "healthy recall"),
+    ("recall_bacterial_wilt", "wilt recall"),
+    ("potato_rejected", "potato rejected"),
+    ("other_crops_rejected", "other crops rejected"),
+    ("tomato_rejected", "tomato rejected"),
+    ("lab_accuracy", "lab accuracy"),
+    ("unsure", "unsure"),
+    ("confidently_wrong", "confidently wrong"),
+]
+
+
+def _cell(metrics: dict, name: str) -> str:
+    if name not in metrics:
+        return "–"
+    entry = metrics[name]
+    return f"{100 * entry['mean']:.1f} ± {100 * entry['std']:.1f}"
+
+
+def render_markdown(report: dict) -> str:
+    lines = [
+        "# Field photos: how the shipped model was chosen and how it does",
+        "",
+        "Built by `python manage.py build_field_report docs/field` from the stored out-of-fold predictions",
+        "(`results/`); `tests/test_field_report_committed.py` rebuilds every number below from them.",
+        "",
+        "Protocol: grouped, stratified 5-fold cross-validation over the field photos (groups: source and",
+        "date or camera sequence, near-copies merged), repeated with new folds; each fold trains on the lab",
+        "training photos and the other folds' field photos. Lab figures are on the lab hold-out (20% of the",
+        "lab photos, never trained on by any arm). Decision rule cross-fitted: each fold is judged by a",
+        "temperature and thresholds fitted on the other folds. Figures in % as mean ± std over repeats.",
+        "",
+        "## Photos",
+        "",
+        "| domain / source / class | photos |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {count} |" for name, count in report["photos"].items()]
+    lines += [
+        "",
+        "## Ablation (field photos unless marked lab)",
+        "",
+        "| arm | what | " + " | ".join(title for _, title in TABLE_COLUMNS) + " |",
+        "|---|---|" + "---|" * len(TABLE_COLUMNS),
+    ]
+    for name, arm in report["arms"].items():
+        cells = " | ".join(_cell(arm["metrics"], metric) for metric, _ in TABLE_COLUMNS)
+        lines.append(f"| `{name}` | {arm['recipe'].get('note', '')} | {cells} |")
+    lines += [
+        "",
+        "Recall is top-1 among the potato classes (the model's ability, before the unsure rule);",
+        "*confidently wrong* is the share of field potato photos given a wrong potato answer without",
+        '"not sure"; *unsure* the share told "not sure, an officer will look".',
+    ]
+    if "chosen" in report:
+        chosen = report["arms"][report["chosen"]]["metrics"]
+        rule = report["shipped_rule"]
+        lines += [
+            "",
+            "## The shipped decision rule",
+            "",
+            f"Fitted on all out-of-fold field predictions of `{report['chosen']}`: temperature "
+            f'{rule["temperature"]}, "not a potato leaf" when its calibrated probability ≥ {rule["reject_at"]}, '
+            f'"not sure" below {rule["unsure_below"]}.',
+            "",
+            "| figure | measured (cross-fitted) |",
+            "|---|---|",
+        ]
+        for metric in (
+            "answered_correctly",
+            "precision_of_answers",
+            "unsure",
+            "confidently_wrong",
+            "other_crops_given_a_disease",
+            "tomato_given_late_blight",
+            "expected_calibration_error",
+            "lab_potato_unsure",
+        ):
+            if metric in chosen:
+                lines.append(f"| {metric.replace('_', ' ')} | {_cell(chosen, metric)} |")
+        lines += ["", "## Targets", "", "| target | goal | measured | met | by |", "|---|---|---|---|---|"]
+        for name, target in report["targets"].items():
+            met = "yes" if target["met"] else "**no**"
+            lines.append(
+                f"| {name.replace('_', ' ')} | {target['target']} | {100 * target['measured']:.1f}% | {met} | "
+                f"{100 * target['gap']:+.1f} points |"
+            )
+        lines += [
+            "",
+            "## Figures",
+            "",
+            "![Reliability](figures/reliability.png)",
+            "",
+            "![Accuracy against coverage](figures/coverage.png)",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_figures(report: dict, folder: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder = Path(folder) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    if "curves" not in report:
+        return written
+    figure, axis = plt.subplots(figsize=(5, 5))
+    axis.plot([0, 1], [0, 1], color="#999999", linestyle="--", label="perfect")
+    for name, colour in (("raw", "#D55E00"), ("calibrated", "#0072B2")):
+        bins = report["curves"]["reliability"][name]
+        axis.plot(
+            [row["confidence"] for row in bins["bins"]],
+            [row["accuracy"] for row in bins["bins"]],
+            marker="o",
+            color=colour,
+            label=f"{name} (ECE {bins['ece']:.3f})",
+        )
+    axis.set(xlabel="confidence (top class)", ylabel="accuracy", title="Reliability on field photos", xlim=(0, 1))
+    axis.legend()
+    written.append(_save(figure, folder / "reliability.png"))
+    figure, axis = plt.subplots(figsize=(6, 4))
+    points = [row for row in report["curves"]["coverage"] if row["accuracy"] is not None]
+    axis.plot([row["coverage"] for row in points], [row["accuracy"] for row in points], marker=".", color="#0072B2")
+    threshold = report["shipped_rule"]["unsure_below"]
+    axis.axhline(0.95, color="#999999", linestyle="--", label="95% right")
+    chosen = min(points, key=lambda row: abs(row["threshold"] - threshold), default=None)
+    if chosen:
+        axis.scatter([chosen["coverage"]], [chosen["accuracy"]], color="#D55E00", zorder=3, label="shipped threshold")
+    axis.set(
+        xlabel="share of field potato photos given an answer",
+        ylabel="answers right",
+        title="Accuracy against coverage as the unsure threshold moves",
+    )
+    axis.legend()
+    written.append(_save(figure, folder / "coverage.png"))
+    return written
+
+
+def _save(figure, path: Path) -> Path:
+    figure.tight_layout()
+    figure.savefig(path, dpi=110, metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    return path
+
+
+def write_report(folder: Path) -> dict:
+    folder = Path(folder)
+    report = build_report(folder)
+    (folder / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    (folder / "report.md").write_text(render_markdown(report))
+    write_figures(report, folder)
+    return report

@@ -1,0 +1,99 @@
+"""Training the model the product serves with the field recipe, from folders or officers' labels.
+
+``train_field_model`` trains the head once on every lab training photo and every field photo
+(``training.field_protocol.train_final_head``), puts it on the backbone, and writes the served
+files: ``model.tflite`` (float16), ``model.keras`` (no optimizer state, for Grad-CAM),
+``labels.json`` with the decision rule fitted on the cross-validation, and ``training.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from classifier.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
+from classifier.decision import DecisionRule
+from training.datasets import LabelledImage
+from training.field_data import Pools, collect_pools
+from training.field_protocol import ARMS, CHOSEN, train_final_head
+from training.field_recipe import Recipe
+
+
+@dataclass
+class FieldTrainingConfig:
+    """Where the photos are and how to train; every folder list may be empty."""
+
+    lab_dir: Path
+    lab_negatives: Sequence[Path] = ()
+    field_dirs: Sequence[Path] = ()
+    field_negatives: Sequence[Path] = ()
+    reject_label: str = "not_potato_leaf"
+    weights: str | None = "imagenet"
+    recipe: Recipe = field(default_factory=lambda: ARMS[CHOSEN])
+    copies: int = 3
+    max_per_class: int | None = None
+    cache_dir: Path | None = None
+    extra_field: Sequence[LabelledImage] = ()
+
+    def pools(self) -> Pools:
+        return collect_pools(
+            self.lab_dir,
+            self.lab_negatives,
+            self.field_dirs,
+            self.field_negatives,
+            self.reject_label,
+            extra_field=self.extra_field,
+            max_per_class=self.max_per_class,
+        )
+
+
+def train_field_model(
+    config: FieldTrainingConfig,
+    out_dir: Path,
+    rule: DecisionRule | None,
+    pools: Pools | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Train, compose and export; returns the summary also written to ``training.json``."""
+    import keras
+
+    from training.export import export_tflite
+    from training.field_recipe import compose_model
+
+    started = time.monotonic()
+    pools = pools or config.pools()
+    head, class_names, fit = train_final_head(
+        pools, config.recipe, config.reject_label, config.weights, config.copies, config.cache_dir, log=log
+    )
+    model = compose_model(head, config.recipe.image_size, config.weights)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    export_tflite(model, out_dir / MODEL_FILENAME)
+    model.save(out_dir / KERAS_FILENAME)  # never compiled: no optimizer state in the file
+    ModelManifest(class_names, config.recipe.image_size, config.reject_label, rule.as_dict() if rule else None).write(
+        out_dir
+    )
+    keras.backend.clear_session()
+    summary = {
+        "classes": class_names,
+        "recipe": config.recipe.as_dict(),
+        "decision_rule": rule.as_dict() if rule else None,
+        "fit": fit,
+        "training_photos": len(pools.lab_train) + len(pools.field),
+        "lab_holdout_photos": len(pools.lab_holdout),
+        "train_seconds": round(time.monotonic() - started, 1),
+    }
+    (out_dir / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def rule_from_report(folder: Path) -> DecisionRule | None:
+    """The decision rule the field report fitted (``docs/field/report.json``), if there is one."""
+    path = Path(folder) / "report.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text()).get("shipped_rule")
+    return DecisionRule.from_dict(data) if data else None
