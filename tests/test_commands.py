@@ -63,14 +63,15 @@ def test_train_model_writes_a_servable_model_with_labels_from_folders(tmp_path):
     out = tmp_path / "model"
     call_command(
         "train_model",
-        "--data", str(data), "--negatives", str(negatives), "--field", "",
-        "--weights", "none", "--image-size", "64", "--head-epochs", "1", "--finetune-epochs", "1",
-        "--out", str(out),
+        "--data", str(data), "--lab-negatives", str(negatives), "--field", "--field-negatives",
+        "--weights", "none", "--image-size", "64", "--epochs", "1",
+        "--report", str(tmp_path / "no-report"), "--cache", str(tmp_path / "cache"), "--out", str(out),
     )  # fmt: skip
     labels = json.loads((out / "labels.json").read_text())
     assert labels["labels"] == ["bacterial_wilt", "healthy", "not_potato_leaf"]
     assert labels["image_size"] == 64
-    assert (out / "model.tflite").stat().st_size > 1_000_000
+    assert (out / "model.tflite").stat().st_size > 1_000_000 and (out / "model.keras").exists()
+    assert "decision" not in labels  # no cross-validation report: the old rule
     card = (out / "MODEL_CARD.md").read_text()
     assert "bacterial_wilt" in card and "python manage.py train_model" in card
 

@@ -14,7 +14,7 @@ from classifier.decision import DecisionRule
 from classifier.evaluation import evaluate_items
 from classifier.inference import Predictor
 from training.field_data import collect_pools
-from training.field_protocol import ARMS, run_protocol, scaled
+from training.field_protocol import ARMS, CHOSEN, run_protocol, scaled
 from training.field_recipe import balanced_weights
 from training.field_report import build_report, write_report
 from training.field_training import FieldTrainingConfig, rule_from_report, train_field_model
@@ -54,7 +54,7 @@ def tiny_data(tmp_path_factory) -> dict:
 
 
 def _recipe():
-    return scaled(ARMS["full"], image_size=32, epochs=4, batch_size=32)
+    return scaled(ARMS[CHOSEN], image_size=32, epochs=4, batch_size=32)
 
 
 def test_cross_validation_report_and_shipped_model(tiny_data, tmp_path):
@@ -64,30 +64,30 @@ def test_cross_validation_report_and_shipped_model(tiny_data, tmp_path):
         tmp_path / "cv",
         REJECT,
         weights=None,
-        arms=["full"],
+        arms=[CHOSEN],
         folds=2,
         repeats=1,
         copies=1,
         cache_dir=tmp_path / "cache",
-        recipes={"full": _recipe()},
+        recipes={CHOSEN: _recipe()},
         log=lambda message: None,
     )
-    stored = sorted(path.name for path in (folder / "results" / "full").iterdir())
+    stored = sorted(path.name for path in (folder / "results" / CHOSEN).iterdir())
     assert stored == ["r0-f0.json", "r0-f1.json"]
-    fold = json.loads((folder / "results" / "full" / "r0-f0.json").read_text())
+    fold = json.loads((folder / "results" / CHOSEN / "r0-f0.json").read_text())
     assert fold["classes"] == ["early_blight", "healthy", "late_blight", REJECT]
     # Every field photo is predicted exactly once over the folds, with the lab hold-out each time.
     splits = json.loads((folder / "splits" / "r0.json").read_text())
-    keys = [key for name in stored for key in json.loads((folder / "results" / "full" / name).read_text())["keys"]]
+    keys = [key for name in stored for key in json.loads((folder / "results" / CHOSEN / name).read_text())["keys"]]
     field_keys = [key for key in keys if key in splits]
     assert sorted(field_keys) == sorted(splits)
 
     report = write_report(folder)
     assert json.loads((folder / "report.json").read_text()) == json.loads(json.dumps(report))
     assert build_report(folder) == report  # rebuilt from the stored predictions alone
-    metrics = report["arms"]["full"]["metrics"]
+    metrics = report["arms"][CHOSEN]["metrics"]
     assert 0.0 <= metrics["confidently_wrong"]["mean"] <= 1.0
-    assert "tomato_rejected" in metrics and "full_old_rule" in report["arms"]
+    assert "tomato_rejected" in metrics and f"{CHOSEN}_old_rule" in report["arms"]
     assert (folder / "figures" / "reliability.png").stat().st_size > 1000
     assert "## Targets" in (folder / "report.md").read_text()
 

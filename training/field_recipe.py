@@ -44,6 +44,7 @@ class Recipe:
     learning_rate: float = 1e-3
     batch_size: int = 256
     dropout: float = 0.5
+    hidden_units: int = 0  # a hidden ReLU layer before the classifier (0: the study's single layer)
     seed: int = 2026
     note: str = ""
 
@@ -134,13 +135,16 @@ def balanced_weights(labels: np.ndarray, domains: Sequence[str], balance: str) -
     return weights * len(labels) / weights.sum()
 
 
-def head_model(dimension: int, classes: int, dropout: float):
-    """Features in, class probabilities out: the same two layers ``build_classifier`` puts on top."""
+def head_model(dimension: int, classes: int, dropout: float, hidden_units: int = 0):
+    """Features in, class probabilities out: the same layers ``build_classifier`` puts on top."""
     import keras
     from keras import layers
 
     inputs = keras.Input(shape=(dimension,), name="features")
-    x = layers.Dropout(dropout, name="dropout")(inputs)
+    x = inputs
+    if hidden_units:
+        x = layers.Dense(hidden_units, activation="relu", name="hidden")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(classes, activation="softmax", name="classes")(x)
     return keras.Model(inputs, outputs, name="head")
 
@@ -156,6 +160,8 @@ def fit_head(rows: Rows, group_keys: Sequence[str], classes: int, recipe: Recipe
     started = time.monotonic()
     keras.utils.set_random_seed(recipe.seed)
     is_validation = np.array([hash_fraction(group_keys[photo], "head-validation") < 0.1 for photo in rows.photos])
+    if is_validation.all() or not is_validation.any():  # too few groups to hash: every tenth row
+        is_validation = np.arange(len(rows.labels)) % 10 == 0
 
     def dataset(mask: np.ndarray, shuffle: bool):
         data = tf.data.Dataset.from_tensor_slices((rows.features[mask], rows.labels[mask], rows.weights[mask]))
@@ -163,7 +169,7 @@ def fit_head(rows: Rows, group_keys: Sequence[str], classes: int, recipe: Recipe
             data = data.shuffle(int(mask.sum()), seed=recipe.seed, reshuffle_each_iteration=True)
         return data.batch(recipe.batch_size).prefetch(tf.data.AUTOTUNE)
 
-    model = head_model(rows.features.shape[1], classes, recipe.dropout)
+    model = head_model(rows.features.shape[1], classes, recipe.dropout, recipe.hidden_units)
     model.compile(
         optimizer=keras.optimizers.Adam(recipe.learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -201,6 +207,15 @@ def compose_model(head, image_size: int, weights: str | None):
     from training.architecture import build_classifier
 
     classes = head.get_layer("classes")
-    model = build_classifier(classes.units, image_size, weights=weights, dropout=head.get_layer("dropout").rate)
-    model.get_layer("classes").set_weights(classes.get_weights())
+    hidden = next((layer for layer in head.layers if layer.name == "hidden"), None)
+    model = build_classifier(
+        classes.units,
+        image_size,
+        weights=weights,
+        dropout=head.get_layer("dropout").rate,
+        head_activation="relu" if hidden else None,
+        head_units=hidden.units if hidden else 128,
+    )
+    for layer in ([hidden] if hidden else []) + [classes]:
+        model.get_layer(layer.name).set_weights(layer.get_weights())
     return model

@@ -30,6 +30,7 @@ class Command(BaseCommand):
             help="the field cross-validation whose decision rule and figures the model ships with",
         )
         parser.add_argument("--epochs", type=int, default=None, help="cap head epochs (quick runs)")
+        parser.add_argument("--image-size", type=int, default=None, help="input side (default: the recipe's)")
 
     def handle(self, *args, **options):
         from classifier.evaluation import evaluate_items
@@ -39,8 +40,9 @@ class Command(BaseCommand):
         from training.model_card import render_model_card
 
         recipe = ARMS[CHOSEN]
-        if options["epochs"]:
-            recipe = scaled(recipe, epochs=options["epochs"])
+        recipe = scaled(
+            recipe, epochs=options["epochs"] or recipe.epochs, image_size=options["image_size"] or recipe.image_size
+        )
         config = FieldTrainingConfig(
             lab_dir=options["data"],
             lab_negatives=options["lab_negatives"],
@@ -63,7 +65,7 @@ class Command(BaseCommand):
         holdout = [(image.path, image.label, image.image.source) for image in pools.lab_holdout]
         evaluation = evaluate_items(predictor, holdout)
         self.stdout.write(f"lab hold-out: accuracy {evaluation['accuracy']:.3f} on {len(holdout)} photos")
-        (out_dir / "metrics.json").write_text(json.dumps({"lab_holdout": evaluation}, indent=1) + "\n")
+        (out_dir / "metrics.json").write_text(json.dumps({"lab": evaluation}, indent=1) + "\n")
         report_path = Path(options["report"]) / "report.json"
         report = json.loads(report_path.read_text()) if report_path.exists() else None
         command = "python manage.py train_model " + " ".join(shlex.quote(_relative(arg)) for arg in sys.argv[2:])

@@ -1,0 +1,58 @@
+"""The committed field report says only what its stored out-of-fold predictions say."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+
+from classifier.artifacts import ModelManifest
+from training.field_report import build_report, load_results, render_markdown
+
+FOLDER = Path(settings.BASE_DIR) / "docs" / "field"
+pytestmark = pytest.mark.skipif(not (FOLDER / "report.json").exists(), reason="no committed field report")
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict:
+    return json.loads((FOLDER / "report.json").read_text())
+
+
+def test_report_json_and_markdown_rebuild_from_the_stored_predictions(committed):
+    rebuilt = json.loads(json.dumps(build_report(FOLDER)))
+    assert rebuilt == committed
+    assert (FOLDER / "report.md").read_text() == render_markdown(committed)
+
+
+def test_a_figure_recomputed_by_hand_from_raw_probabilities(committed):
+    """Other crops turned away under the old rule (argmax): counted here without the report's code."""
+    photos, results = load_results(FOLDER)
+    chosen = committed["chosen"]
+    per_repeat = []
+    for repeat, folds in sorted(results[chosen].items()):
+        turned_away = total = 0
+        for fold in folds:
+            reject = fold["classes"].index(fold["reject_label"])
+            for key, probabilities in zip(fold["keys"], fold["probabilities"], strict=True):
+                photo = photos[key]
+                if photo["domain"] == "field" and photo["label"] == fold["reject_label"] and not photo["subset"]:
+                    total += 1
+                    turned_away += int(np.argmax(probabilities)) == reject
+        per_repeat.append(round(turned_away / total, 4))
+    assert committed["arms"][f"{chosen}_old_rule"]["metrics"]["other_crops_rejected"]["values"] == per_repeat
+
+
+def test_every_field_photo_is_predicted_once_per_repeat(committed):
+    photos, results = load_results(FOLDER)
+    field = {key for key, photo in photos.items() if photo["domain"] == "field"}
+    for repeat, folds in results[committed["chosen"]].items():
+        keys = [key for fold in folds for key in fold["keys"] if key in field]
+        assert sorted(keys) == sorted(field), f"repeat {repeat}"
+
+
+def test_the_shipped_model_carries_the_rule_the_report_fitted(committed):
+    manifest = ModelManifest.read(settings.DEFAULT_MODEL_DIR)
+    assert manifest.decision == committed["shipped_rule"]
