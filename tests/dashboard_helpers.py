@@ -70,3 +70,12 @@ def diagnosed(
 
 def prediction_of(submission) -> Prediction:
     return Prediction.objects.get(pk=submission.pk)
+
+
+def without_keras_file(version) -> None:
+    """Make ``version`` one registered without a Keras file (TFLite only: no heatmaps)."""
+    from django.core.files.storage import default_storage
+
+    from classifier.heatmaps import keras_model_name
+
+    default_storage.delete(keras_model_name(version))

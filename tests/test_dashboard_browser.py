@@ -3,7 +3,7 @@
 import pytest
 
 from classifier.models import Label
-from tests.dashboard_helpers import PASSWORD, diagnosed
+from tests.dashboard_helpers import PASSWORD, diagnosed, without_keras_file
 from tests.images import jpeg_bytes
 from webapp.accounts import create_officer
 
@@ -20,6 +20,7 @@ def phone(browser):
 
 def test_officer_logs_in_and_labels_three_photos_with_the_keyboard(phone, live_server, active_model):
     officer = create_officer("okello", PASSWORD)
+    without_keras_file(active_model)
     photos = [
         diagnosed(active_model, label="late_blight", confidence=0.41, image=jpeg_bytes(size=(900, 700))),
         diagnosed(active_model, label="healthy", confidence=0.52, image=jpeg_bytes(color=(90, 140, 40))),

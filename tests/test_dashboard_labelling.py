@@ -7,7 +7,13 @@ from django.urls import reverse
 
 from classifier import heatmaps, labelling, selectors
 from classifier.models import Heatmap, Label, LabelClass, Prediction
-from tests.dashboard_helpers import dashboard_admin, diagnosed, officer, prediction_of  # noqa: F401
+from tests.dashboard_helpers import (  # noqa: F401
+    dashboard_admin,
+    diagnosed,
+    officer,
+    prediction_of,
+    without_keras_file,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -102,40 +108,41 @@ def test_picking_the_reject_class_is_a_reject_or_a_confirmation(officer, active_
 def test_unknown_class_or_undiagnosed_photo_is_refused(client, officer, active_model):  # noqa: F811
     submission = diagnosed(active_model)
     with pytest.raises(labelling.LabellingError, match="Unknown class"):
-        labelling.label_submission(submission.pk, officer, "bacterial_wilt")
+        labelling.label_submission(submission.pk, officer, "potato_virus_y")
     client.force_login(officer)
-    response = label(client, submission, label="bacterial_wilt")
+    response = label(client, submission, label="potato_virus_y")
     assert response["Location"] == reverse("dashboard:review", args=[submission.pk])
     assert not Label.objects.exists()
     with pytest.raises(labelling.LabellingError, match="no diagnosis"):
         labelling.label_submission("00000000-0000-0000-0000-000000000000", officer, "healthy")
 
 
-def test_admin_adds_bacterial_wilt_and_officers_can_pick_it(client, officer, dashboard_admin, active_model):  # noqa: F811
+def test_admin_adds_potato_virus_y_and_officers_can_pick_it(client, officer, dashboard_admin, active_model):  # noqa: F811
     client.force_login(officer)
-    assert client.post(reverse("dashboard:add-class"), {"name": "bacterial_wilt"}).status_code == 403
+    assert client.post(reverse("dashboard:add-class"), {"name": "potato_virus_y"}).status_code == 403
 
     client.force_login(dashboard_admin)
-    response = client.post(reverse("dashboard:add-class"), {"name": "bacterial_wilt", "display_name": "Bacterial wilt"})
+    response = client.post(reverse("dashboard:add-class"), {"name": "potato_virus_y", "display_name": "Potato virus Y"})
     assert response.status_code == 302
-    added = LabelClass.objects.get(name="bacterial_wilt")
+    added = LabelClass.objects.get(name="potato_virus_y")
     assert added.created_by == dashboard_admin and not added.is_reject
-    duplicate = client.post(reverse("dashboard:add-class"), {"name": "bacterial_wilt"})
+    duplicate = client.post(reverse("dashboard:add-class"), {"name": "potato_virus_y"})
     assert duplicate.status_code == 400 and "already exists" in duplicate.content.decode()
     assert client.post(reverse("dashboard:add-class"), {"name": "Bad Name!"}).status_code == 400
 
     submission = diagnosed(active_model, label="late_blight")
     client.force_login(officer)
     html = client.get(reverse("dashboard:review", args=[submission.pk])).content.decode()
-    assert 'value="bacterial_wilt"' in html
-    label(client, submission, label="bacterial_wilt")
+    assert 'value="potato_virus_y"' in html
+    label(client, submission, label="potato_virus_y")
     verdict = Label.objects.get()
-    assert (verdict.action, verdict.label) == ("correct", "bacterial_wilt")
-    assert [lbl.label for lbl in selectors.current_labels()] == ["bacterial_wilt"]
+    assert (verdict.action, verdict.label) == ("correct", "potato_virus_y")
+    assert [lbl.label for lbl in selectors.current_labels()] == ["potato_virus_y"]
 
 
 def test_registering_a_model_adds_its_classes(active_model):
     assert list(LabelClass.objects.values_list("name", "is_reject")) == [
+        ("bacterial_wilt", False),
         ("early_blight", False),
         ("healthy", False),
         ("late_blight", False),
@@ -179,6 +186,7 @@ def test_current_labels_for_retraining(officer, active_model):  # noqa: F811
 
 
 def test_heatmap_is_unavailable_without_a_keras_model(client, officer, active_model):  # noqa: F811
+    without_keras_file(active_model)
     submission = diagnosed(active_model)
     client.force_login(officer)
     body = client.post(reverse("dashboard:heatmap", args=[submission.pk])).json()

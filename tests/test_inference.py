@@ -19,7 +19,8 @@ def shipped():
 
 
 def test_labels_come_from_the_data_folders(shipped):
-    folders = sorted(p.name for p in (DATA_ROOT / "plantvillage-potato").iterdir() if p.is_dir())
+    collections = ("plantvillage-potato", "field-potato", "field-potato-magelang")
+    folders = sorted({p.name for name in collections for p in (DATA_ROOT / name).iterdir() if p.is_dir()})
     assert shipped.labels == folders + [settings.REJECT_LABEL]
 
 

@@ -35,8 +35,10 @@ def test_record_prediction_is_idempotent(active_model):
     from classifier.decision import DecisionRule, diagnose
 
     submission = make_submission()
-    first = diagnose(np.array([0.1, 0.1, 0.7, 0.1]), active_model.labels, "not_potato_leaf", DecisionRule())
-    second = diagnose(np.array([0.7, 0.1, 0.1, 0.1]), active_model.labels, "not_potato_leaf", DecisionRule())
+    classes = len(active_model.labels)
+    first = diagnose(np.eye(classes)[2] * 0.6 + 0.4 / classes, active_model.labels, "not_potato_leaf", DecisionRule())
+    second = diagnose(np.eye(classes)[0] * 0.6 + 0.4 / classes, active_model.labels, "not_potato_leaf", DecisionRule())
+    assert first.label != second.label
     services.record_prediction(submission, active_model, first, 1.0)
     services.record_prediction(submission, active_model, second, 1.0)
     assert Prediction.objects.get(submission=submission).label == first.label
