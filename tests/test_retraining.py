@@ -63,9 +63,9 @@ def field_photos(label: str, count: int) -> list[Path]:
 def test_retraining_learns_officer_labels_and_promotes_when_the_policy_allows(tiny_retraining, active_model):
     for path in field_photos("late_blight", 6):
         labelled_upload(path, "late_blight")
-    labelling.add_label_class("bacterial_wilt", "Bacterial wilt", created_by=officer())  # an admin adds it
+    labelling.add_label_class("potato_virus_y", "Potato virus Y", created_by=officer())  # an admin adds it
     for path in field_photos("early_blight", 6):
-        labelled_upload(path, "bacterial_wilt")  # a class new to the model, labelled by officers
+        labelled_upload(path, "potato_virus_y")  # a class new to the model, labelled by officers
 
     run = retraining.start_retraining("admin-test", enqueue=False)
     assert retraining.run_retraining(run.pk) == "promoted"
@@ -73,7 +73,7 @@ def test_retraining_learns_officer_labels_and_promotes_when_the_policy_allows(ti
     assert run.status == TrainingRun.Status.DONE and run.progress_step == run.progress_total
     new = selectors.active_model_version()
     assert new.number == active_model.number + 1 and new.parent == active_model
-    assert "bacterial_wilt" in new.labels and run.model_version == new
+    assert "potato_virus_y" in new.labels and run.model_version == new
     assert run.metrics["labelled_uploads"] == 12
 
     snapshot = json.loads(new.data_snapshot.read())
