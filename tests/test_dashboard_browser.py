@@ -47,8 +47,8 @@ def test_officer_logs_in_and_labels_three_photos_with_the_keyboard(phone, live_s
     # 1: the model said late blight; Enter confirms it.
     phone.keyboard.press("Enter")
     phone.wait_for_url(f"**/dashboard/s/{photos[1].pk}/")
-    # 2: the model said healthy; "1" picks early blight, Enter records the correction.
-    phone.keyboard.press("1")
+    # 2: the model said healthy; "2" picks early blight (after bacterial wilt), Enter records the correction.
+    phone.keyboard.press("2")  # classes in order: bacterial wilt, early blight, ...
     assert "Correct to: Early blight" in phone.inner_text("#confirm-button")
     phone.keyboard.press("Enter")
     phone.wait_for_url(f"**/dashboard/s/{photos[2].pk}/")
