@@ -71,13 +71,13 @@ def test_migration_0006_adds_only_the_missing_rows_and_its_reverse_removes_them(
     Advice.objects.filter(label=LABEL, language="rw").delete()  # a database from before bacterial wilt had advice
     Advice.objects.filter(label=LABEL, language="en").update(title="Bacterial wilt (edited by an admin)")
 
-    migration.seed_bacterial_wilt_advice(apps, None)
+    migration.seed_missing_advice(apps, None)
     rw = Advice.objects.get(label=LABEL, language="rw")
     assert rw.needs_review and rw.title == "Kirabiranya (bacterial wilt)"
     assert rw.steps.count() == len(ADVICE[LABEL].steps)
     assert Advice.objects.get(label=LABEL, language="en").title == "Bacterial wilt (edited by an admin)"
     assert Advice.objects.filter(label=LABEL).count() == len(LANGUAGES)
-    migration.seed_bacterial_wilt_advice(apps, None)  # twice changes nothing
+    migration.seed_missing_advice(apps, None)  # twice changes nothing
     assert AdviceStep.objects.filter(advice__label=LABEL).count() == len(LANGUAGES) * len(ADVICE[LABEL].steps)
 
     others = Advice.objects.exclude(label=LABEL).count()

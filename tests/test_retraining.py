@@ -1,4 +1,4 @@
-"""Retraining, CI-sized: tiny data, 32x32 images, untrained backbone, one epoch per stage."""
+"""Retraining, CI-sized: tiny data, 32x32 images, untrained backbone, one epoch of the head."""
 
 import json
 import shutil
@@ -32,11 +32,12 @@ def tiny_retraining(settings, tmp_path):
     copy_photos(sorted((DATA_ROOT / "plantvillage-negatives" / "Pepper__bell___healthy").iterdir())[:8], negatives)
     settings.RETRAIN_BASE_DATA = base
     settings.RETRAIN_NEGATIVES = [negatives]
+    settings.RETRAIN_FIELD_DATA = []
+    settings.RETRAIN_FIELD_NEGATIVES = []
     settings.RETRAIN_WORK_DIR = tmp_path / "work"
     settings.IMAGENET_WEIGHTS = "none"
     settings.RETRAIN_IMAGE_SIZE = 32
     settings.RETRAIN_HEAD_EPOCHS = 1
-    settings.RETRAIN_FINETUNE_EPOCHS = 1
     settings.RETRAIN_EVALUATION_FRACTION = 0.5
     settings.RETRAIN_MIN_CLASS_IMAGES = 2
     settings.PROMOTION_ACCURACY_FLOOR = 0.0
@@ -79,7 +80,7 @@ def test_retraining_learns_officer_labels_and_promotes_when_the_policy_allows(ti
     snapshot = json.loads(new.data_snapshot.read())
     assert all(entry["sha256"] and entry["label"] for entry in snapshot["train"])
     evaluation_keys = {item["key"] for item in new.evaluation_set.items}
-    training_keys = {entry["key"] for entry in snapshot["train"] + snapshot["validation"]}
+    training_keys = {entry["key"] for entry in snapshot["train"]}
     assert evaluation_keys and not evaluation_keys & training_keys  # held out means held out
     assert {item["source"] for item in new.evaluation_set.items} == {"lab", "field"}
     assert new.evaluation["candidate"]["count"] == new.evaluation["active"]["count"]  # the same photos
@@ -98,6 +99,22 @@ def test_retraining_learns_officer_labels_and_promotes_when_the_policy_allows(ti
     services.roll_back_to(active_model, officer(), "field reports disagree")
     assert selectors.active_model_version() == active_model
     assert ModelVersionChange.objects.filter(action="rollback", version=active_model).exists()
+
+
+@pytest.mark.django_db
+def test_retraining_fits_the_decision_rule_on_the_field_pool(tiny_retraining, settings, active_model):
+    field = tiny_retraining / "field"
+    copy_photos(field_photos("late_blight", 30), field / "late_blight")
+    copy_photos(field_photos("early_blight", 30), field / "early_blight")
+    settings.RETRAIN_FIELD_DATA = [field]
+    run = retraining.start_retraining("admin-test", enqueue=False)
+    assert retraining.run_retraining(run.pk) == "promoted"
+    run.refresh_from_db()
+    new = selectors.active_model_version()
+    assert set(new.decision) == {"temperature", "reject_at", "unsure_below"}
+    assert run.metrics["decision_rule"] == new.decision
+    assert new.decision["temperature"] > 0 and 0 <= new.decision["unsure_below"] <= 1
+    assert run.metrics["training_photos"] > 60  # the base field photos trained with the lab ones
 
 
 @pytest.mark.django_db
@@ -126,7 +143,7 @@ def test_a_crash_fails_the_run_removes_artifacts_and_keeps_the_active_model(tiny
     def crash(*args, **kwargs):
         raise RuntimeError("out of memory while fitting")
 
-    monkeypatch.setattr(retraining, "train_from_items", crash)
+    monkeypatch.setattr(retraining, "train_field_model", crash)
     run = retraining.start_retraining("admin-test", enqueue=False)
     assert retraining.run_retraining(run.pk) == "failed"
     run.refresh_from_db()
@@ -174,11 +191,12 @@ def test_retraining_runs_on_the_training_worker(tiny_retraining, active_model, r
     env = {
         "RETRAIN_BASE_DATA": str(settings.RETRAIN_BASE_DATA),
         "RETRAIN_NEGATIVES": ",".join(str(p) for p in settings.RETRAIN_NEGATIVES),
+        "RETRAIN_FIELD_DATA": "",
+        "RETRAIN_FIELD_NEGATIVES": "",
         "RETRAIN_WORK_DIR": str(settings.RETRAIN_WORK_DIR),
         "IMAGENET_WEIGHTS": "none",
         "RETRAIN_IMAGE_SIZE": "32",
         "RETRAIN_HEAD_EPOCHS": "1",
-        "RETRAIN_FINETUNE_EPOCHS": "1",
         "PROMOTION_ACCURACY_FLOOR": "0",
         "PROMOTION_RECALL_TOLERANCE": "1",
     }

@@ -117,14 +117,6 @@ def class_names_of(items: Iterable[LabelledImage]) -> list[str]:
     return sorted({item.label for item in items})
 
 
-def balanced_class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
-    """Weights inversely proportional to class frequency (scikit-learn's 'balanced')."""
-    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
-    counts[counts == 0] = 1.0
-    weights = len(labels) / (num_classes * counts)
-    return {i: float(w) for i, w in enumerate(weights)}
-
-
 def make_dataset(
     images: np.ndarray,
     labels: np.ndarray,

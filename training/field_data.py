@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -154,7 +154,6 @@ def collect_pools(
         lab += list_negative_images(folder, reject_label)
     lab = _cap(lab, max_per_class)
     lab_train, lab_holdout = split_by_photo(lab, LAB_HOLDOUT_FRACTION)
-    lab_group = _own_group
     field = []
     for folder in field_dirs:
         field += grouped(_cap(list_class_images(folder, source=Path(folder).name), max_per_class), FIELD)
@@ -163,8 +162,8 @@ def collect_pools(
     if extra_field:
         field += grouped(extra_field, FIELD, group_of=_own_group)
     return Pools(
-        [PoolImage(image, LAB, lab_group(image)) for image in lab_train],
-        [PoolImage(image, LAB, lab_group(image)) for image in lab_holdout],
+        [PoolImage(image, LAB, _own_group(image)) for image in lab_train],
+        [PoolImage(image, LAB, _own_group(image)) for image in lab_holdout],
         field,
     )
 
@@ -184,6 +183,3 @@ def _cap(items: list[LabelledImage], cap: int | None) -> list[LabelledImage]:
         kept += of_label[::step][:cap]
     return kept
 
-
-def with_label(image: PoolImage, label: str) -> PoolImage:
-    return replace(image, image=replace(image.image, label=label))

@@ -42,7 +42,7 @@ ARMS = {
     "pasted": Recipe("pasted", views=("plain", "pasted"), note="+ lab leaves pasted on field backgrounds (b)"),
     "full": Recipe("full", note="(a) + (b)"),
     "full_hidden": Recipe("full_hidden", hidden_units=256, note="(a) + (b), a hidden layer of 256: the shipped recipe"),
-    "full_224": Recipe("full_224", image_size=224, note="(a) + (b) at 224 px input"),
+    "full_224": Recipe("full_224", image_size=224, hidden_units=256, note="the shipped recipe at 224 px input"),
     "no_wilt": Recipe("no_wilt", bacterial_wilt=False, note="(a) + (b) without the bacterial wilt class"),
 }
 CHOSEN = "full_hidden"
@@ -135,8 +135,21 @@ def run_fold(
     }
 
 
-def train_final_head(pools: Pools, recipe: Recipe, reject_label: str, weights, copies: int, cache_dir, log=print):
-    """The shipped head: every lab training photo and every field photo, the recipe unchanged."""
+def train_final_head(
+    pools: Pools,
+    recipe: Recipe,
+    reject_label: str,
+    weights,
+    copies: int,
+    cache_dir,
+    log=print,
+    shuffle_labels: bool = False,
+):
+    """The shipped head: every lab training photo and every field photo, the recipe unchanged.
+
+    ``shuffle_labels`` trains on permuted labels: a deliberately bad model, to show that promotion
+    refuses one.
+    """
     images = pools.everything
     features = compute_view_features(
         images, reject_label, recipe.image_size, weights, copies, cache_dir=cache_dir, log=log
@@ -145,6 +158,8 @@ def train_final_head(pools: Pools, recipe: Recipe, reject_label: str, weights, c
     lab_holdout = set(range(len(pools.lab_train), len(pools.lab_train) + len(pools.lab_holdout)))
     train = [i for i in range(len(images)) if i not in lab_holdout]
     rows = training_rows(images, train, features, class_names, recipe, reject_label)
+    if shuffle_labels:
+        rows.labels = np.random.default_rng(recipe.seed).permutation(rows.labels)
     head, fit = fit_head(rows, [image.group for image in images], len(class_names), recipe)
     log(f"final head: {fit['epochs']} epochs on {fit['rows']} rows in {fit['seconds']} s")
     return head, class_names, fit | {"counts": rows.counts}

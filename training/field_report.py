@@ -417,10 +417,10 @@ def write_figures(report: dict, folder: Path) -> list[Path]:
 
 
 def _save(figure, path: Path) -> Path:
-    figure.tight_layout()
-    figure.savefig(path, dpi=110, metadata={"Software": None})
     import matplotlib.pyplot as plt
 
+    figure.tight_layout()
+    figure.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(figure)
     return path
 

@@ -18,8 +18,10 @@ from classifier.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
 from classifier.decision import DecisionRule
 from training.datasets import LabelledImage
 from training.field_data import Pools, collect_pools
-from training.field_protocol import ARMS, CHOSEN, train_final_head
+from training.field_protocol import ARMS, CHOSEN, run_protocol, train_final_head
 from training.field_recipe import Recipe
+
+MIN_FIELD_PHOTOS_FOR_A_RULE = 50
 
 
 @dataclass
@@ -56,6 +58,7 @@ def train_field_model(
     rule: DecisionRule | None,
     pools: Pools | None = None,
     log: Callable[[str], None] = print,
+    shuffle_labels: bool = False,
 ) -> dict:
     """Train, compose and export; returns the summary also written to ``training.json``."""
     import keras
@@ -66,7 +69,14 @@ def train_field_model(
     started = time.monotonic()
     pools = pools or config.pools()
     head, class_names, fit = train_final_head(
-        pools, config.recipe, config.reject_label, config.weights, config.copies, config.cache_dir, log=log
+        pools,
+        config.recipe,
+        config.reject_label,
+        config.weights,
+        config.copies,
+        config.cache_dir,
+        log=log,
+        shuffle_labels=shuffle_labels,
     )
     model = compose_model(head, config.recipe.image_size, config.weights)
     out_dir = Path(out_dir)
@@ -88,6 +98,37 @@ def train_field_model(
     }
     (out_dir / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
+
+
+def fit_decision_rule(
+    config: FieldTrainingConfig, pools: Pools, folder: Path, folds: int = 5, log: Callable[[str], None] = print
+) -> DecisionRule | None:
+    """The rule for a model trained on ``pools``, fitted as the shipped one was: on out-of-fold
+    field predictions of a grouped cross-validation of the same recipe (one repeat).
+
+    ``None`` (the old rule) when the field photos are too few to fit one honestly.
+    """
+    from training.field_report import load_results, shipped_rule
+
+    if len(pools.field) < MIN_FIELD_PHOTOS_FOR_A_RULE or len({image.group for image in pools.field}) < folds:
+        log(f"{len(pools.field)} field photos: too few to fit a decision rule; the old rule applies")
+        return None
+    arm = config.recipe.name
+    run_protocol(
+        pools,
+        folder,
+        config.reject_label,
+        config.weights,
+        arms=[arm],
+        folds=folds,
+        repeats=1,
+        copies=config.copies,
+        cache_dir=config.cache_dir,
+        recipes={arm: config.recipe},
+        log=log,
+    )
+    photos, results = load_results(folder)
+    return shipped_rule(results[arm], photos)
 
 
 def rule_from_report(folder: Path) -> DecisionRule | None:

@@ -38,7 +38,7 @@ def plain(image: Image.Image, image_size: int) -> np.ndarray:
 
 def field_like(image: Image.Image, rng: np.random.Generator, image_size: int) -> np.ndarray:
     """A random crop of ``image`` changed the way a phone in a garden changes a photo."""
-    return _finish(_photographic(_random_crop(image, rng), rng), rng, image_size)
+    return plain(_photographic(_random_crop(image, rng), rng), image_size)
 
 
 def pasted_on_background(
@@ -58,7 +58,7 @@ def pasted_on_background(
     mask = mask.resize((target, target), Image.Resampling.BILINEAR)
     offset = (int(rng.integers(0, side - target + 1)), int(rng.integers(0, side - target + 1)))
     canvas.paste(leaf, offset, mask)
-    return _finish(_photographic(canvas, rng), rng, image_size)
+    return plain(_photographic(canvas, rng), image_size)
 
 
 def leaf_mask(image: Image.Image, min_saturation: int = 60) -> Image.Image:
@@ -130,6 +130,3 @@ def _shadow(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     darkness = rng.uniform(0.35, 0.75)
     return 1.0 - (1.0 - darkness) * np.asarray(mask, dtype=np.float32) / 255.0
 
-
-def _finish(image: Image.Image, rng: np.random.Generator, image_size: int) -> np.ndarray:
-    return to_model_input(image, image_size).astype(np.uint8)

@@ -1,4 +1,5 @@
-"""Retraining on officers' labels: gather the data, train a candidate, score it beside the active
+"""Retraining on officers' labels: gather the data, train a candidate with the shipped model's field
+recipe (its decision rule fitted by the same grouped cross-validation), score it beside the active
 model on the fixed evaluation set, register it, and promote it only when it clears the policy.
 
 ``start_retraining`` is what ``manage.py retrain``, the dashboard button and the schedule call;
@@ -28,19 +29,18 @@ from classifier.inference import Predictor
 from classifier.models import EvaluationSet, ModelVersionChange
 from classifier.promotion import PromotionPolicy, decide_promotion
 from training import selectors, services
-from training.datasets import (
-    LabelledImage,
-    hash_fraction,
-    list_class_images,
-    list_negative_images,
-    split_by_photo,
-)
-from training.default_model import DefaultModelConfig, TrainingCancelled, train_from_items, training_stages
+from training.datasets import LabelledImage, hash_fraction, list_class_images
+from training.field_data import Pools
+from training.field_protocol import ARMS, CHOSEN, scaled
+from training.field_training import FieldTrainingConfig, fit_decision_rule, train_field_model
 from training.models import TrainingRun
 
 logger = logging.getLogger(__name__)
-LAB_HOLDOUT_FRACTION = 0.2  # the same hash split as the shipped model's lab hold-out
-VALIDATION_FRACTION = 0.1  # of the training side, for early stopping
+CROSS_VALIDATION_FOLDS = 5
+
+
+class TrainingCancelled(Exception):
+    """Training stopped because someone asked it to."""
 
 
 class RetrainingAlreadyRunning(Exception):
@@ -49,10 +49,8 @@ class RetrainingAlreadyRunning(Exception):
 
 @dataclass
 class RetrainingData:
-    train: list[LabelledImage] = field(default_factory=list)
-    validation: list[LabelledImage] = field(default_factory=list)
+    pools: Pools
     evaluation: list[dict] = field(default_factory=list)  # {"source", "key", "label", "sha256", "path"}
-    class_names: list[str] = field(default_factory=list)
     labelled_uploads: int = 0
 
 
@@ -120,22 +118,22 @@ def run_retraining(run_id: int, task_id: str = "") -> str:
 def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
     progress = RunProgress(run.pk)
     progress.say("gathering images")
-    data = gather_retraining_data(work_dir / "uploads")
-    config = retraining_config()
-    total_epochs = sum(stage[2] for stage in training_stages(config))
-    progress.total = total_epochs + 2
+    config = retraining_config(work_dir / "features")
+    data = gather_retraining_data(config, work_dir / "uploads")
+    progress.total = CROSS_VALIDATION_FOLDS + 3
+    progress.step(0, "cross-validating on the field photos to fit the decision rule")
+    rule = fit_decision_rule(config, data.pools, work_dir / "cross-validation", CROSS_VALIDATION_FOLDS, progress.log)
+    progress.step(CROSS_VALIDATION_FOLDS + 1, "training the candidate on every photo")
     out_dir = work_dir / "model"
-    summary = train_from_items(
-        data.train,
-        data.validation,
-        data.class_names,
+    summary = train_field_model(
         config,
         out_dir,
-        log=logger.info,
-        callbacks=[progress.keras_callback()],
+        rule,
+        pools=data.pools,
+        log=progress.log,
         shuffle_labels=bool(run.parameters.get("shuffle_labels")),
     )
-    progress.step(total_epochs + 1, "scoring candidate and active model on the evaluation set")
+    progress.step(CROSS_VALIDATION_FOLDS + 2, "scoring candidate and active model on the evaluation set")
     evaluation_set = evaluation_set_for(data.evaluation)
     active = classifier_selectors.active_model_version()
     candidate_scores = score(Predictor.from_directory(out_dir), data.evaluation)
@@ -143,16 +141,12 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
     policy = PromotionPolicy(settings.PROMOTION_ACCURACY_FLOOR, settings.PROMOTION_RECALL_TOLERANCE)
     decision = decide_promotion(candidate_scores, active_scores, policy)
 
-    snapshot = json.dumps(
-        {
-            "train": [_snapshot_entry(item) for item in data.train],
-            "validation": [_snapshot_entry(i) for i in data.validation],
-        }
-    )
+    trained_on = data.pools.lab_train + data.pools.field
+    snapshot = json.dumps({"train": [_snapshot_entry(image.image) for image in trained_on]})
     version = classifier_services.register_model_version(
         out_dir,
         created_by=run.created_by,
-        metrics={"training": summary["history"], "train_seconds": summary["train_seconds"]},
+        metrics={"training": summary["fit"], "train_seconds": summary["train_seconds"]},
         parent=active,
         notes=f"retraining run {run.pk}",
     )
@@ -179,41 +173,39 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
         "active_accuracy": active_scores["accuracy"] if active_scores else None,
         "candidate_by_source": candidate_scores["per_folder"],
         "active_by_source": active_scores["per_folder"] if active_scores else None,
-        "training_photos": len(data.train),
+        "training_photos": len(trained_on),
         "labelled_uploads": data.labelled_uploads,
         "evaluation_photos": len(data.evaluation),
         "evaluation_set": evaluation_set.number,
-        "classes": data.class_names,
+        "classes": summary["classes"],
+        "decision_rule": summary["decision_rule"],
     }
     services.finish_training_run(run.pk, metrics=metrics, model_version=version)
     return "promoted" if decision.promote else "candidate"
 
 
-def retraining_config() -> DefaultModelConfig:
+def retraining_config(cache_dir: Path | None = None) -> FieldTrainingConfig:
+    """The shipped model's recipe on the retraining data; the input size and epoch cap from settings."""
     weights = settings.IMAGENET_WEIGHTS
-    return DefaultModelConfig(
-        data_dir=settings.RETRAIN_BASE_DATA,
-        weights=None if weights in ("", "none", "None") else weights,
+    recipe = ARMS[CHOSEN]
+    return FieldTrainingConfig(
+        lab_dir=settings.RETRAIN_BASE_DATA,
+        lab_negatives=settings.RETRAIN_NEGATIVES,
+        field_dirs=settings.RETRAIN_FIELD_DATA,
+        field_negatives=settings.RETRAIN_FIELD_NEGATIVES,
         reject_label=settings.REJECT_LABEL,
-        image_size=settings.RETRAIN_IMAGE_SIZE,
-        head_epochs=settings.RETRAIN_HEAD_EPOCHS,
-        finetune_epochs=settings.RETRAIN_FINETUNE_EPOCHS,
-        field_weight=settings.RETRAIN_FIELD_WEIGHT,
+        weights=None if weights in ("", "none", "None") else weights,
+        recipe=scaled(recipe, image_size=settings.RETRAIN_IMAGE_SIZE, epochs=settings.RETRAIN_HEAD_EPOCHS),
+        max_per_class=settings.RETRAIN_MAX_PER_CLASS,
+        cache_dir=cache_dir,
     )
 
 
-def gather_retraining_data(upload_dir: Path) -> RetrainingData:
-    """The base dataset and its negatives, plus every photo officers confirmed, corrected or
-    rejected as not a potato leaf. Officer-labelled photos are split by a hash of their content:
-    a fixed share goes to the evaluation set, never to training."""
-    data = RetrainingData()
-    base = _cap(list_class_images(settings.RETRAIN_BASE_DATA, source="lab"))
-    negatives = [
-        item
-        for folder in settings.RETRAIN_NEGATIVES
-        for item in _cap(list_negative_images(folder, settings.REJECT_LABEL))
-    ]
-    lab_train, lab_holdout = split_by_photo(base + negatives, LAB_HOLDOUT_FRACTION)
+def gather_retraining_data(config: FieldTrainingConfig, upload_dir: Path) -> RetrainingData:
+    """The base lab and field photos, plus every photo officers confirmed, corrected or rejected as
+    not a potato leaf, which joins the field pool. Officer-labelled photos are split by a hash of
+    their content: a fixed share goes to the evaluation set, never to training (nor does a field
+    photo with the same content)."""
     uploads_train, uploads_evaluation = [], []
     for label in classifier_selectors.current_labels().iterator():
         item = _export_upload(label, upload_dir)
@@ -221,22 +213,18 @@ def gather_retraining_data(upload_dir: Path) -> RetrainingData:
             uploads_evaluation.append(item)
         else:
             uploads_train.append(item)
-    data.labelled_uploads = len(uploads_train) + len(uploads_evaluation)
 
-    base_classes = sorted({item.label for item in base})
+    # A class new to every collection joins once officers labelled enough photos of it.
+    known = {item.label for item in list_base_images(config)} | {settings.REJECT_LABEL}
     upload_counts = Counter(item.image.label for item in uploads_train)
-    new_classes = sorted(
-        name
-        for name, count in upload_counts.items()
-        if name not in base_classes and name != settings.REJECT_LABEL and count >= settings.RETRAIN_MIN_CLASS_IMAGES
-    )
-    data.class_names = base_classes + new_classes + [settings.REJECT_LABEL]
-    known = set(data.class_names)
-    training_side = lab_train + [item.image for item in uploads_train if item.image.label in known]
-    data.train, data.validation = split_by_photo(training_side, VALIDATION_FRACTION, salt="validation")
-    data.evaluation = [
-        {"source": "lab", "key": _relative(item.path), "label": item.label, "path": str(item.path)}
-        for item in lab_holdout
+    known |= {name for name, count in upload_counts.items() if count >= settings.RETRAIN_MIN_CLASS_IMAGES}
+    config.extra_field = [item.image for item in uploads_train if item.image.label in known]
+    pools = config.pools()
+    held_out = {item.sha256 for item in uploads_evaluation}
+    pools.field = [image for image in pools.field if _sha256(image.path) not in held_out]
+    evaluation = [
+        {"source": "lab", "key": _relative(image.path), "label": image.label, "path": str(image.path)}
+        for image in pools.lab_holdout
     ] + [
         {
             "source": "field",
@@ -248,7 +236,16 @@ def gather_retraining_data(upload_dir: Path) -> RetrainingData:
         for item in uploads_evaluation
         if item.image.label in known
     ]
-    return data
+    return RetrainingData(pools, evaluation, len(uploads_train) + len(uploads_evaluation))
+
+
+def list_base_images(config: FieldTrainingConfig) -> list[LabelledImage]:
+    """The class folders' photos (lab and field) the retraining starts from."""
+    return [item for folder in [config.lab_dir, *config.field_dirs] for item in list_class_images(folder)]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @dataclass
@@ -293,7 +290,7 @@ def _snapshot_entry(item: LabelledImage) -> dict:
     return {
         "key": _relative(item.path),
         "label": item.label,
-        "sha256": hashlib.sha256(item.path.read_bytes()).hexdigest(),
+        "sha256": _sha256(item.path),
     }
 
 
@@ -304,19 +301,6 @@ def _relative(path: Path) -> str:
         return str(path.relative_to(settings.DATA_ROOT))
     except ValueError:
         return f"submission:{path.stem}"
-
-
-def _cap(items: list[LabelledImage]) -> list[LabelledImage]:
-    cap = settings.RETRAIN_MAX_PER_CLASS
-    if not cap:
-        return items
-    counts: Counter = Counter()
-    kept = []
-    for item in items:
-        if counts[item.label] < cap:
-            kept.append(item)
-            counts[item.label] += 1
-    return kept
 
 
 def _remove(names: list[str]) -> None:
@@ -343,36 +327,12 @@ class RunProgress:
         self.done = done
         services.record_training_progress(self.run_id, done, self.total, message, eta)
 
-    def keras_callback(self):
-        import time
-
-        import keras
-
-        progress = self
-
-        class Reporter(keras.callbacks.Callback):
-            cancelled = False
-
-            def on_train_begin(self, logs=None):
-                self.started = time.monotonic()
-                self.epochs_at_start = progress.done
-
-            def on_epoch_end(self, epoch, logs=None):
-                logs = logs or {}
-                progress.done += 1
-                per_epoch = (time.monotonic() - self.started) / max(progress.done - self.epochs_at_start, 1)
-                eta = per_epoch * max(progress.total - 2 - progress.done, 0)
-                message = (
-                    f"epoch {progress.done}/{progress.total - 2}: accuracy {logs.get('accuracy', 0):.3f}, "
-                    f"validation accuracy {logs.get('val_accuracy', 0):.3f}, loss {logs.get('loss', 0):.3f}"
-                )
-                services.record_training_progress(progress.run_id, progress.done, progress.total, message, eta)
-                if selectors.training_run_cancel_requested(progress.run_id):
-                    Reporter.cancelled = True
-                    self.cancelled = True
-                    self.model.stop_training = True
-
-        return Reporter()
+    def log(self, message: str) -> None:
+        """A line of training's log: shown as the run's message; a cancel request stops training here."""
+        logger.info("run %s: %s", self.run_id, message)
+        services.record_training_progress(self.run_id, self.done, self.total, message)
+        if selectors.training_run_cancel_requested(self.run_id):
+            raise TrainingCancelled("cancelled by request")
 
 
 def fail_stale_runs() -> int:

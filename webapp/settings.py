@@ -290,16 +290,16 @@ IMAGENET_WEIGHTS = os.environ.get("IMAGENET_WEIGHTS", "imagenet")
 
 # Retraining on officers' labels (python manage.py retrain, the dashboard button, the schedule).
 RETRAIN_BASE_DATA = Path(os.environ.get("RETRAIN_BASE_DATA", DATA_ROOT / "plantvillage-potato"))
-_DEFAULT_NEGATIVES = f"{DATA_ROOT / 'plantvillage-negatives'},{DATA_ROOT / 'field-negatives'}"
-RETRAIN_NEGATIVES = [Path(p) for p in env_list("RETRAIN_NEGATIVES", _DEFAULT_NEGATIVES)]
+RETRAIN_NEGATIVES = [Path(p) for p in env_list("RETRAIN_NEGATIVES", str(DATA_ROOT / "plantvillage-negatives"))]
+_DEFAULT_FIELD = f"{DATA_ROOT / 'field-potato'},{DATA_ROOT / 'field-potato-magelang'}"
+RETRAIN_FIELD_DATA = [Path(p) for p in env_list("RETRAIN_FIELD_DATA", _DEFAULT_FIELD)]  # field class folders
+RETRAIN_FIELD_NEGATIVES = [Path(p) for p in env_list("RETRAIN_FIELD_NEGATIVES", str(DATA_ROOT / "field-negatives"))]
 RETRAIN_WORK_DIR = Path(os.environ.get("RETRAIN_WORK_DIR", VAR_DIR / "retraining"))
 RETRAIN_MIN_NEW_LABELS = int(os.environ.get("RETRAIN_MIN_NEW_LABELS", 50))  # for the schedule
 RETRAIN_MIN_CLASS_IMAGES = int(os.environ.get("RETRAIN_MIN_CLASS_IMAGES", 20))  # a new class joins
 RETRAIN_EVALUATION_FRACTION = float(os.environ.get("RETRAIN_EVALUATION_FRACTION", 0.3))
 RETRAIN_IMAGE_SIZE = int(os.environ.get("RETRAIN_IMAGE_SIZE", 128))
-RETRAIN_HEAD_EPOCHS = int(os.environ.get("RETRAIN_HEAD_EPOCHS", 6))
-RETRAIN_FINETUNE_EPOCHS = int(os.environ.get("RETRAIN_FINETUNE_EPOCHS", 8))
-RETRAIN_FIELD_WEIGHT = float(os.environ.get("RETRAIN_FIELD_WEIGHT", 1.0))  # >1 weighs field photos up
+RETRAIN_HEAD_EPOCHS = int(os.environ.get("RETRAIN_HEAD_EPOCHS", 40))  # a cap; early stopping ends sooner
 RETRAIN_MAX_PER_CLASS = int(os.environ["RETRAIN_MAX_PER_CLASS"]) if os.environ.get("RETRAIN_MAX_PER_CLASS") else None
 RETRAIN_STALE_SECONDS = int(os.environ.get("RETRAIN_STALE_SECONDS", 900))  # no heartbeat: the worker died
 PROMOTION_ACCURACY_FLOOR = float(os.environ.get("PROMOTION_ACCURACY_FLOOR", 0.8))

@@ -47,8 +47,13 @@ class Command(BaseCommand):
         labelled = self._label_field_photos(options["field"], officer)
         self.stdout.write(f"Officer labels on field photos: {labelled}")
 
+        # The simulated officers' photos are not also base field photos (no copy on both sides).
+        simulated = options["field"].resolve()
+        base_field = [path for path in settings.RETRAIN_FIELD_DATA if Path(path).resolve() != simulated]
         with override_settings(
-            IMAGENET_WEIGHTS=options["weights"], RETRAIN_EVALUATION_FRACTION=options["evaluation_fraction"]
+            IMAGENET_WEIGHTS=options["weights"],
+            RETRAIN_EVALUATION_FRACTION=options["evaluation_fraction"],
+            RETRAIN_FIELD_DATA=base_field,
         ):
             good = self._retrain(shuffle_labels=False)
             if not options["skip_bad"]:
