@@ -1,11 +1,21 @@
 from django.contrib import admin
 
-from classifier.models import Advice, AdviceStep, Label, LabelClass, ModelVersion, Prediction, Submission
+from classifier.models import (
+    Advice,
+    AdviceStep,
+    Label,
+    LabelClass,
+    ModelVersion,
+    Prediction,
+    SmsMessage,
+    Submission,
+)
 
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
     list_display = ("id", "district", "status", "created_at")
+    exclude = ("phone",)  # used only to send the verdict SMS, never shown
     list_filter = ("status", "district")
     date_hierarchy = "created_at"
 
@@ -58,6 +68,25 @@ class LabelAdmin(admin.ModelAdmin):
     list_display = ("submission", "action", "label", "reject_reason", "is_current", "created_by", "created_at")
     list_filter = ("action", "is_current", "label")
     list_select_related = ("created_by",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    """The verdict SMS outbox: what went, what failed and why. Read only; the number is never shown."""
+
+    list_display = ("submission", "status", "language", "attempts", "backend", "created_at", "sent_at", "error")
+    list_filter = ("status", "language", "backend")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in SmsMessage._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -3,8 +3,10 @@
 Labels are append-only. A new verdict on a submission adds a row that ``replaces`` the current one;
 the old row only stops being current. Who, when and what was replaced are therefore always known,
 and the current rows are the labelled data retraining learns from. In the same transaction the
-prediction's ``review_status`` and ``reviewed_label`` are set to match the current row (the
-dashboard's queue and reports read those).
+prediction's ``review_status``, ``reviewed_label`` and ``reviewed_at`` are set to match the
+current row (the dashboard's queue and reports, and the farmer's page, read those), and
+``answered_at`` keeps the first verdict's time. A farmer who left a number gets the verdict by
+SMS (``classifier.sms``), sent after the transaction commits.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.utils import timezone
 
 from classifier.advice import display_name
 from classifier.models import Label, LabelClass, Prediction, Submission
+from classifier.sms.services import schedule_verdict_sms
 
 REVIEW_STATUS_OF_ACTION = {
     Label.Action.CONFIRM: Prediction.ReviewStatus.CONFIRMED,
@@ -126,9 +129,11 @@ def label_submission(submission_id: UUID | str, user, label: str = "", reject_re
         created_by=user,
         created_at=timezone.now(),
     )
-    Prediction.objects.filter(submission_id=submission_id).update(
-        review_status=REVIEW_STATUS_OF_ACTION[action], reviewed_label=label
+    _mark_reviewed(
+        [submission_id], verdict.created_at, review_status=REVIEW_STATUS_OF_ACTION[action], reviewed_label=label
     )
+    if submission.phone:
+        schedule_verdict_sms(verdict.pk)
     return verdict
 
 
@@ -157,7 +162,16 @@ def bulk_confirm(submission_ids: Iterable[UUID | str], user) -> int:
         if submission_id not in reviewed
     ]
     Label.objects.bulk_create(labels)
-    Prediction.objects.filter(submission_id__in=[label.submission_id for label in labels]).update(
-        review_status=Prediction.ReviewStatus.CONFIRMED, reviewed_label=F("label")
-    )
+    confirmed = [label.submission_id for label in labels]
+    _mark_reviewed(confirmed, now, review_status=Prediction.ReviewStatus.CONFIRMED, reviewed_label=F("label"))
+    with_phone = set(Submission.objects.filter(pk__in=confirmed).exclude(phone="").values_list("pk", flat=True))
+    created = Label.objects.filter(submission_id__in=with_phone, is_current=True).values_list("pk", flat=True)
+    for label_id in created:
+        schedule_verdict_sms(label_id)
     return len(labels)
+
+
+def _mark_reviewed(submission_ids: list, when, **review) -> None:
+    """Copy the current verdict onto the predictions; the first verdict's time stays as answered_at."""
+    Prediction.objects.filter(submission_id__in=submission_ids).update(reviewed_at=when, **review)
+    Prediction.objects.filter(submission_id__in=submission_ids, answered_at__isnull=True).update(answered_at=when)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 
 
 class District(models.TextChoices):
@@ -119,6 +120,11 @@ class Submission(models.Model):
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     district = models.CharField(max_length=16, choices=District.choices, blank=True)
+    language = models.CharField(max_length=12, blank=True, help_text="The page's language at upload (for the SMS).")
+    phone = PhoneNumberField(
+        blank=True,
+        help_text="Only to send the officer's answer by SMS; erased some days after it is sent.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
     enqueue_count = models.PositiveIntegerField(default=0)
@@ -166,13 +172,16 @@ class Prediction(models.Model):
     reviewed_label = models.CharField(
         max_length=64, blank=True, help_text="The current officer label; empty when unreviewed or unusable."
     )
+    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When the current officer label was given.")
+    answered_at = models.DateTimeField(null=True, blank=True, help_text="When an officer first answered.")
+    # The queue's sort key (``classifier.services.review_queue_key``): photos whose farmer got no diagnosis
+    # first, oldest first, then the rest least certain first; one column keeps the order indexable.
+    queue_key = models.FloatField(default=0)
 
     class Meta:
         indexes = [
-            # The review queue, least certain first, per review status (and its next/previous).
-            models.Index(
-                fields=["review_status", "confidence", "margin", "submission"], name="prediction_review_queue"
-            ),
+            # The review queue per review status (and its next/previous).
+            models.Index(fields=["review_status", "queue_key", "margin", "submission"], name="prediction_queue"),
             # Reports: an index-only scan of a date range.
             models.Index(
                 fields=["submitted_at", "district", "label", "is_unsure", "review_status", "reviewed_label"],
@@ -302,3 +311,36 @@ class Heatmap(models.Model):
 
     def __str__(self) -> str:
         return f"heatmap {self.submission_id} ({self.status})"
+
+
+class SmsMessage(models.Model):
+    """The one SMS that carries an officer's verdict to the farmer: at most one per verdict.
+
+    The row is the outbox: what was sent, in which language, through which backend, and what went
+    wrong. It never holds the phone number (that stays on the submission, and is erased).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    label = models.OneToOneField(Label, on_delete=models.PROTECT, related_name="sms")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="sms_messages")
+    language = models.CharField(max_length=12)
+    body = models.CharField(max_length=160)
+    backend = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    provider_message_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "SMS message"
+
+    def __str__(self) -> str:
+        return f"SMS {self.status} for {self.submission_id}"

@@ -1,15 +1,17 @@
-"""Aggregate reads for monitoring: disease counts per week and district, model-officer agreement,
-and the rows of the CSV export. Each is one grouped query, whatever the number of submissions.
+"""Aggregate reads for monitoring: disease counts per week and district, how long farmers wait for
+an officer's answer, model-officer agreement, and the rows of the CSV export. Each reads a bounded
+number of queries, whatever the number of submissions.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import Case, CharField, Count, F, FilteredRelation, IntegerField, Q, Value, When
+from django.db.models import Case, CharField, Count, F, FilteredRelation, IntegerField, Min, Q, Value, When
 from django.utils import timezone
 
 from classifier.models import District, ModelVersion, Prediction
@@ -116,6 +118,62 @@ def disease_report(date_from: date, date_to: date, district: str = "", reviewed_
         ReportRow(key, [by_district[key][name] for name in classes]) for key in district_order if key in by_district
     ]
     return report
+
+
+@dataclass
+class AnswerTimes:
+    """How long farmers waited for an officer's answer in one week or district (hours)."""
+
+    key: str
+    answered: int
+    median_hours: float | None
+    p90_hours: float | None
+
+
+@dataclass
+class AnswerTimeReport:
+    """Time from upload to an officer's first answer, and the farmers still waiting for one."""
+
+    weeks: list[AnswerTimes]
+    districts: list[AnswerTimes]
+    still_waiting: int  # got "not sure" or "not a potato leaf", and no officer has answered yet
+    oldest_waiting: datetime | None
+
+    @property
+    def answered(self) -> int:
+        return sum(row.answered for row in self.weeks)
+
+
+def _answer_times(key: str, hours: list[float]) -> AnswerTimes:
+    if not hours:
+        return AnswerTimes(key, 0, None, None)
+    p90 = statistics.quantiles(hours, n=10, method="inclusive")[8] if len(hours) > 1 else hours[0]
+    return AnswerTimes(key, len(hours), statistics.median(hours), p90)
+
+
+def answer_time_report(date_from: date, date_to: date, district: str = "") -> AnswerTimeReport:
+    """Upload-to-answer times per week and district for photos uploaded between two local dates."""
+    in_range = filtered_predictions(
+        QueueFilters(district=district, date_from=date_from, date_to=date_to, status="all")
+    )
+    by_week: dict[date, list[float]] = defaultdict(list)
+    by_district: dict[str, list[float]] = defaultdict(list)
+    answered = in_range.filter(answered_at__isnull=False).values_list("submitted_at", "district", "answered_at")
+    for submitted, where, first_answer in answered.iterator(chunk_size=5000):
+        hours = max((first_answer - submitted).total_seconds(), 0) / 3600
+        day = timezone.localdate(submitted)
+        by_week[day - timedelta(days=day.weekday())].append(hours)
+        by_district[where].append(hours)
+    waiting = in_range.filter(review_status=Prediction.ReviewStatus.UNREVIEWED, queue_key__lt=0).aggregate(
+        n=Count("*"), oldest=Min("submitted_at")
+    )
+    district_order = [value for value, _ in District.choices] + [""]
+    return AnswerTimeReport(
+        weeks=[_answer_times(monday.isoformat(), by_week[monday]) for monday in week_starts(date_from, date_to)],
+        districts=[_answer_times(key, by_district[key]) for key in district_order if key in by_district],
+        still_waiting=waiting["n"],
+        oldest_waiting=waiting["oldest"],
+    )
 
 
 @dataclass

@@ -122,8 +122,9 @@ REVIEW_STATUSES = {
     "rejected": "Rejected",
     "all": "All",
 }
-#: Least certain first: lowest top-1 probability, then smallest margin to the runner-up.
-QUEUE_ORDER = ("confidence", "margin", "submission_id")
+#: Photos whose farmer got no diagnosis first (oldest first), then the rest least certain first:
+#: lowest top-1 probability, then smallest margin to the runner-up (``services.review_queue_key``).
+QUEUE_ORDER = ("queue_key", "margin", "submission_id")
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def filtered_predictions(filters: QueueFilters) -> QuerySet[Prediction]:
 
 
 def review_queue(filters: QueueFilters) -> QuerySet[Prediction]:
-    """The review queue, least certain first, with the model version joined."""
+    """The review queue (farmers still without an answer first), with the model version joined."""
     return filtered_predictions(filters).select_related("model_version").order_by(*QUEUE_ORDER)
 
 
@@ -168,15 +169,15 @@ def queue_neighbours(filters: QueueFilters, prediction: Prediction) -> tuple[UUI
 
     In the queue of photos to review, "next" skips photos already reviewed but "previous" does
     not, so an officer can step back to the photo just labelled and change the verdict.
-    Keyset navigation: the ``confidence`` bound lets the database walk the queue index from
+    Keyset navigation: the ``queue_key`` bound lets the database walk the queue index from
     ``prediction`` and stop at the first row, instead of sorting the queue.
     """
-    c, m, pk = prediction.confidence, prediction.margin, prediction.submission_id
-    after = Q(confidence__gt=c) | Q(confidence=c, margin__gt=m) | Q(confidence=c, margin=m, submission_id__gt=pk)
-    before = Q(confidence__lt=c) | Q(confidence=c, margin__lt=m) | Q(confidence=c, margin=m, submission_id__lt=pk)
+    k, m, pk = prediction.queue_key, prediction.margin, prediction.submission_id
+    after = Q(queue_key__gt=k) | Q(queue_key=k, margin__gt=m) | Q(queue_key=k, margin=m, submission_id__gt=pk)
+    before = Q(queue_key__lt=k) | Q(queue_key=k, margin__lt=m) | Q(queue_key=k, margin=m, submission_id__lt=pk)
     following = (
         filtered_predictions(filters)
-        .filter(after, confidence__gte=c)
+        .filter(after, queue_key__gte=k)
         .order_by(*QUEUE_ORDER)
         .values_list("submission_id", flat=True)
         .first()
@@ -184,7 +185,7 @@ def queue_neighbours(filters: QueueFilters, prediction: Prediction) -> tuple[UUI
     back_filters = replace(filters, status="all") if filters.status == "unreviewed" else filters
     preceding = (
         filtered_predictions(back_filters)
-        .filter(before, confidence__lte=c)
+        .filter(before, queue_key__lte=k)
         .order_by(*(f"-{field}" for field in QUEUE_ORDER))
         .values_list("submission_id", flat=True)
         .first()

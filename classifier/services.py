@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -23,12 +24,15 @@ from classifier.validators import CleanPhoto
 logger = logging.getLogger(__name__)
 
 
-def create_submission(photo: CleanPhoto, district: str = "") -> Submission:
+def create_submission(photo: CleanPhoto, district: str = "", phone: str = "", language: str = "") -> Submission:
     """Store the row and the image together, then enqueue inference once the row is committed.
 
-    If the database write fails the stored file is removed, so no orphan files are left.
+    ``phone`` (optional) is where the officer's verdict goes by SMS, in ``language``. If the
+    database write fails the stored file is removed, so no orphan files are left.
     """
-    submission = Submission(district=district, width=photo.width, height=photo.height)
+    submission = Submission(
+        district=district, phone=phone or "", language=language, width=photo.width, height=photo.height
+    )
     submission.image.save(f"{submission.id}.jpg", ContentFile(photo.content), save=False)
     try:
         with transaction.atomic():
@@ -77,6 +81,9 @@ def record_prediction(submission: Submission, version: ModelVersion, diagnosis: 
                     inference_ms=inference_ms,
                     submitted_at=submission.created_at,
                     district=submission.district,
+                    queue_key=review_queue_key(
+                        diagnosis.is_unsure, diagnosis.is_potato_leaf, diagnosis.confidence, submission.created_at
+                    ),
                 )
             ],
             ignore_conflicts=True,
@@ -85,6 +92,22 @@ def record_prediction(submission: Submission, version: ModelVersion, diagnosis: 
             status=Submission.Status.DONE, completed_at=now, error="", updated_at=now
         )
     return bool(completed)
+
+
+#: Keys of photos whose farmer got no diagnosis sit below every confidence (0..1): upload times,
+#: shifted far below zero, so the oldest comes first.
+_NO_DIAGNOSIS_OFFSET = 1e11
+
+
+def review_queue_key(is_unsure: bool, is_potato_leaf: bool, confidence: float, submitted_at: datetime) -> float:
+    """Where a prediction sits in the officers' queue (ascending).
+
+    A farmer told "not sure" or "not a potato leaf" has no answer until an officer gives one: those
+    photos come first, oldest first. The rest follow least certain first.
+    """
+    if is_unsure or not is_potato_leaf:
+        return submitted_at.timestamp() - _NO_DIAGNOSIS_OFFSET
+    return float(confidence)
 
 
 def mark_submission_failed(submission_id: UUID | str, error: str) -> None:

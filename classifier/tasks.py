@@ -98,3 +98,42 @@ def compute_heatmap(submission_id: str) -> str:
         return heatmap.Status.FAILED
     heatmaps.record_heatmap(submission_id, jpeg)
     return heatmap.Status.DONE
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)
+def send_verdict_sms(self, label_id: int) -> str:
+    """Send the SMS for one officer's verdict, at most once (``classifier.sms.services``).
+
+    A failure that may pass (network, provider busy) is retried with exponential backoff, from
+    30 s to an hour; after the last try the row says it failed, for admins to see.
+    """
+    from classifier.sms import services as sms
+
+    try:
+        return sms.send_verdict_sms(label_id)
+    except OperationalError as error:  # the database: try again soon
+        raise self.retry(exc=error, countdown=10) from error
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            sms.give_up_verdict_sms(label_id, f"{type(error).__name__}: {error}")
+            return "failed"
+        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from error
+
+
+@shared_task
+def resend_lost_verdict_sms() -> int:
+    """Enqueue the SMS of verdicts whose task was lost (run by Celery beat every few minutes)."""
+    from classifier.sms import services as sms
+
+    return sms.resend_lost_verdict_sms()
+
+
+@shared_task
+def forget_phone_numbers() -> int:
+    """Erase farmers' numbers once their SMS has served (run by Celery beat every hour)."""
+    from classifier.sms import services as sms
+
+    erased = sms.forget_phone_numbers()
+    if erased:
+        logger.info("erased %s phone numbers", erased)
+    return erased

@@ -22,12 +22,17 @@ TRANSLATED = ["cgg", "rw"]
 FARMER_TEMPLATES = [
     "templates/base.html",
     "templates/404.html",
+    "templates/503.html",
     *sorted(str(p.relative_to(REPO)) for p in (REPO / "templates" / "farmer").glob("*.html")),
 ]
 FARMER_PYTHON = [
     "webapp/forms.py",
     "webapp/i18n.py",
+    "webapp/presenters.py",
+    "webapp/views/api.py",
+    "webapp/views/farmer.py",
     "webapp/views/pwa.py",
+    "classifier/sms/messages.py",
     "classifier/advice.py",
     "classifier/validators.py",
 ]

@@ -182,4 +182,3 @@ def _cap(items: list[LabelledImage], cap: int | None) -> list[LabelledImage]:
         step = max(1, len(of_label) // cap)
         kept += of_label[::step][:cap]
     return kept
-

@@ -129,4 +129,3 @@ def _shadow(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     mask = mask.filter(ImageFilter.GaussianBlur(width / 20))
     darkness = rng.uniform(0.35, 0.75)
     return 1.0 - (1.0 - darkness) * np.asarray(mask, dtype=np.float32) / 255.0
-

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
 
-from classifier.models import District
+from classifier import services
+from classifier.models import District, Submission
 from classifier.validators import validate_photo
+
+
+class DistrictField(forms.ChoiceField):
+    """A district by its value or its name, in any case (``Kabale``, ``kabale``, ``KABALE``)."""
+
+    def to_python(self, value):
+        return super().to_python(value).strip().lower()
 
 
 class SubmissionForm(forms.Form):
@@ -20,7 +31,7 @@ class SubmissionForm(forms.Form):
         },
         widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
-    district = forms.ChoiceField(
+    district = DistrictField(
         label=_("District"),
         choices=[
             ("", _("Choose your district")),
@@ -30,13 +41,35 @@ class SubmissionForm(forms.Form):
             (District.OTHER, _("Other")),
         ],
         required=False,
-        error_messages={"invalid_choice": _("Unknown district. Choose Rubanda, Kabale, Kisoro or Other.")},
+        error_messages={
+            "invalid_choice": _("Unknown district. Choose one of: rubanda, kabale, kisoro, other (any case).")
+        },
+    )
+    phone = PhoneNumberField(
+        label=_("Phone number for the answer by SMS (optional)"),
+        region="UG",
+        required=False,
+        error_messages={"invalid": _("This phone number does not look right. Example: 0772 123456.")},
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "placeholder": "0772 123456"}
+        ),
     )
 
     def clean_image(self):
         upload = self.cleaned_data["image"]
         self.cleaned_photo = validate_photo(upload)
         return upload
+
+    @property
+    def phone_retention_days(self) -> int:
+        return settings.SMS_PHONE_RETENTION_DAYS
+
+    def submit(self) -> Submission:
+        """The new submission, in the page's language (the SMS is written in it)."""
+        phone = self.cleaned_data.get("phone")
+        return services.create_submission(
+            self.cleaned_photo, self.cleaned_data["district"], phone.as_e164 if phone else "", get_language() or ""
+        )
 
     def first_error(self) -> str:
         for errors in self.errors.values():

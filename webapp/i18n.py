@@ -28,6 +28,8 @@ JS_STRINGS = {
     "uploadFailed": _("Sending failed. Please try again."),
     "open": _("See the answer"),
     "unsure": _("We are not sure"),
+    "officerWillLook": _("an officer will look"),
+    "checked": _("Checked by an officer"),
 }
 
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from classifier.advice import display_name
-from classifier.models import Submission
+from classifier.models import Prediction, Submission
 from classifier.selectors import advice_for
+
+UNUSABLE = "unusable"
+
+
+def _prediction(submission: Submission) -> Prediction | None:
+    return getattr(submission, "prediction", None) if submission.status == Submission.Status.DONE else None
 
 
 def prediction_dict(submission: Submission) -> dict | None:
-    prediction = getattr(submission, "prediction", None) if submission.status == Submission.Status.DONE else None
+    prediction = _prediction(submission)
     if prediction is None:
         return None
     return {
@@ -24,6 +31,19 @@ def prediction_dict(submission: Submission) -> dict | None:
     }
 
 
+def review_dict(submission: Submission) -> dict | None:
+    """The officer's current answer, titled in the active language; None until an officer answers."""
+    prediction = _prediction(submission)
+    if prediction is None or prediction.review_status == Prediction.ReviewStatus.UNREVIEWED:
+        return None
+    label = prediction.reviewed_label
+    return {
+        "label": label or UNUSABLE,
+        "title": str(advice_for(label, False).title) if label else _("Your photo could not be used"),
+        "reviewed_at": prediction.reviewed_at.isoformat() if prediction.reviewed_at else None,
+    }
+
+
 def submission_dict(submission: Submission) -> dict:
     """The JSON form of a submission (``GET /api/v1/submissions/<id>``)."""
     return {
@@ -33,16 +53,24 @@ def submission_dict(submission: Submission) -> dict:
         "district": submission.district,
         "created_at": submission.created_at.isoformat(),
         "prediction": prediction_dict(submission),
+        "review": review_dict(submission),
         "error": submission.error or None,
     }
 
 
 def present_submission(submission: Submission) -> dict:
-    """Context for the result page: the answer, the advice, and the top three."""
+    """Context for the result page: the officer's answer when there is one, then the model's,
+    each with its advice, and the model's top three."""
     prediction = prediction_dict(submission)
-    context = {"submission": submission, "prediction": prediction}
+    review = review_dict(submission)
+    context = {"submission": submission, "prediction": prediction, "review": review}
+    if review:
+        context["reviewed_at"] = _prediction(submission).reviewed_at
+        if review["label"] != UNUSABLE:
+            context["review_advice"] = advice_for(review["label"], False)
     if prediction:
         context["advice"] = advice_for(prediction["label"], prediction["is_unsure"])
+        context["no_diagnosis"] = prediction["is_unsure"] or not prediction["is_potato_leaf"]
         context["top"] = [
             {"name": display_name(entry["label"]), "percent": round(100 * entry["confidence"])}
             for entry in prediction["top"]

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "django_ratelimit",
+    "phonenumber_field",
     "axes",
     "webapp",
     "classifier",
@@ -270,6 +271,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("SWEEP_INTERVAL_SECONDS", 60)),
     },
     "fail-stale-training-runs": {"task": "training.tasks.fail_stale_training_runs", "schedule": 300.0},
+    "resend-lost-verdict-sms": {"task": "classifier.tasks.resend_lost_verdict_sms", "schedule": 300.0},
+    "forget-phone-numbers": {"task": "classifier.tasks.forget_phone_numbers", "schedule": 3600.0},
 }
 # The weekly retraining check is a django-celery-beat PeriodicTask (data migration), editable in the admin.
 
@@ -283,6 +286,19 @@ CLASSIFIER_UNSURE_BELOW = float(os.environ.get("CLASSIFIER_UNSURE_BELOW", 0.6))
 REJECT_LABEL = "not_potato_leaf"
 # A pending submission older than this is enqueued again by the sweeper.
 STALE_SUBMISSION_SECONDS = int(os.environ.get("STALE_SUBMISSION_SECONDS", 120))
+
+# The officer's verdict by SMS. The site's public address makes the link in the message.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
+PHONENUMBER_DEFAULT_REGION = "UG"
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "classifier.sms.backends.ConsoleBackend")
+AFRICASTALKING_USERNAME = os.environ.get("AFRICASTALKING_USERNAME", "")  # "sandbox" for the sandbox
+AFRICASTALKING_API_KEY = os.environ.get("AFRICASTALKING_API_KEY", "")
+AFRICASTALKING_SENDER_ID = os.environ.get("AFRICASTALKING_SENDER_ID", "")
+# A verdict's SMS waits this long, so an officer who corrects herself sends one SMS, the latest.
+SMS_DELAY_SECONDS = int(os.environ.get("SMS_DELAY_SECONDS", 60))
+SMS_LOST_AFTER_SECONDS = int(os.environ.get("SMS_LOST_AFTER_SECONDS", 600))  # then the sweeper enqueues it
+SMS_PHONE_RETENTION_DAYS = int(os.environ.get("SMS_PHONE_RETENTION_DAYS", 30))  # after the SMS went
+SMS_PHONE_MAX_DAYS = int(os.environ.get("SMS_PHONE_MAX_DAYS", 90))  # after upload, answered or not
 
 # Training: where the data lives and where ImageNet weights come from ("imagenet" downloads).
 DATA_ROOT = Path(os.environ.get("DATA_ROOT", BASE_DIR.parent / "shared" / "data"))

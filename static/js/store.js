@@ -68,12 +68,19 @@
   }
 
   // Sends one waiting photo. Rejects when there is no network or the server is down: it waits.
+  // A refused phone number never costs the photo: it is sent again without the number.
   function send(item, api) {
     var data = new FormData();
     data.append("image", item.blob, "leaf.jpg");
     data.append("district", item.district || "");
+    data.append("phone", item.phone || "");
     return fetch(api, { method: "POST", body: data, credentials: "same-origin" }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
+        var errors = Object.keys(body.errors || {});
+        if (response.status === 400 && item.phone && errors.length === 1 && errors[0] === "phone") {
+          delete item.phone;
+          return send(item, api);
+        }
         if (response.status === 202 && body.id) {
           item.status = "pending";
           item.submissionId = body.id;
@@ -85,6 +92,7 @@
           throw new Error("server answered " + response.status);
         }
         delete item.blob;
+        delete item.phone;  // the server has it now; the phone keeps no copy
         return put(item).then(function () { notify(item); return item; });
       });
     });
@@ -111,15 +119,23 @@
     });
   }
 
-  // Asks for the answers still being worked out, and keeps them for offline viewing.
+  // Asks for the answers still being worked out, and for officers' answers to photos sent in the
+  // last REVIEW_DAYS days (an officer may answer, or correct, days later); keeps them for offline.
+  var REVIEW_DAYS = 30;
   function refresh(api) {
+    var since = Date.now() - REVIEW_DAYS * 24 * 3600 * 1000;
     return all().then(function (items) {
-      return Promise.all(items.filter(function (item) { return item.status === "pending"; }).map(function (item) {
+      return Promise.all(items.filter(function (item) {
+        return item.submissionId && (item.status === "pending" || (item.status === "done" && item.createdAt > since));
+      }).map(function (item) {
         return fetch(api + "/" + item.submissionId, { headers: { Accept: "application/json" }, cache: "no-store" })
           .then(function (response) { return response.ok ? response.json() : null; })
           .then(function (body) {
             if (!body || body.status === "pending") return;
+            var review = body.review ? body.review.title : "";
+            if (body.status === item.status && review === (item.review || "")) return;
             item.status = body.status;
+            item.review = review;
             var prediction = body.prediction;
             if (prediction) {
               item.name = prediction.display_name;

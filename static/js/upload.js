@@ -72,11 +72,12 @@
   }
 
   // Resolves {status, body} when the server answered; rejects when there is no network.
-  function send(blob, district) {
+  function send(blob, fields) {
     return new Promise(function (resolve, reject) {
       var data = new FormData();
       data.append("image", blob, "leaf.jpg");
-      data.append("district", district);
+      data.append("district", fields.district);
+      data.append("phone", fields.phone);
       var request = new XMLHttpRequest();
       request.open("POST", api);
       request.timeout = 120000;
@@ -93,9 +94,10 @@
     });
   }
 
-  function queue(photo, district) {
+  function queue(photo, fields) {
     if (!store) return showError(text("waiting", "No network. Please try again when you have signal."));
-    return store.save({ status: "waiting", blob: photo.blob, thumb: photo.thumb, district: district }).then(function (item) {
+    return store.save({ status: "waiting", blob: photo.blob, thumb: photo.thumb, district: fields.district,
+      phone: fields.phone }).then(function (item) {
       queuedHere[item.localId] = true;
       progress.hidden = true;
       button.disabled = false;
@@ -111,26 +113,26 @@
     var file = input.files && input.files[0];
     if (!file) return; // let the server say what is missing
     event.preventDefault();
-    var district = form.elements.district.value;
+    var fields = { district: form.elements.district.value, phone: form.elements.phone.value };
     button.disabled = true;
     errorBox.hidden = true;
     progress.hidden = false;
     progressText.textContent = text("preparing", "Preparing photo…");
     bar.style.width = "0";
     shrink(file).then(function (photo) {
-      if (navigator.onLine === false && store) return queue(photo, district);
+      if (navigator.onLine === false && store) return queue(photo, fields);
       progressText.textContent = text("sending", "Sending photo…");
-      return send(photo.blob, district).then(function (answer) {
+      return send(photo.blob, fields).then(function (answer) {
         if (answer.status === 202 && answer.body.url) {
           var kept = store ? store.save({ status: "pending", submissionId: answer.body.id, url: answer.body.url,
-            thumb: photo.thumb, district: district }) : Promise.resolve();
+            thumb: photo.thumb, district: fields.district }) : Promise.resolve();
           return kept.catch(function () {}).then(function () { window.location.assign(answer.body.url); });
         }
         if (answer.status >= 400 && answer.status < 500) {
           return showError(answer.body.error || text("uploadFailed", "Sending failed. Please try again."));
         }
-        return queue(photo, district); // the server is down: the photo waits like an offline one
-      }, function () { return queue(photo, district); });
+        return queue(photo, fields); // the server is down: the photo waits like an offline one
+      }, function () { return queue(photo, fields); });
     });
   });
 
@@ -158,7 +160,8 @@
     if (item.status === "waiting") return text("waitingShort", "Waiting for network");
     if (item.status === "pending") return text("looking", "Looking at your leaf…");
     if (item.status === "failed") return text("failed", "Could not send") + (item.error ? ": " + item.error : "");
-    if (item.unsure) return text("unsure", "We are not sure");
+    if (item.review) return text("checked", "Checked by an officer") + ": " + item.review;
+    if (item.unsure) return text("unsure", "We are not sure") + " · " + text("officerWillLook", "an officer will look");
     return (item.name || text("open", "See the answer")) + (item.percent ? " (" + item.percent + "%)" : "");
   }
 

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from classifier import selectors, services
+from classifier import selectors
 from webapp.forms import SubmissionForm
 from webapp.presenters import submission_dict
 
@@ -25,7 +25,7 @@ def create_submission(request: HttpRequest) -> JsonResponse:
     if not form.is_valid():
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
         return JsonResponse({"error": form.first_error(), "errors": errors}, status=400)
-    submission = services.create_submission(form.cleaned_photo, form.cleaned_data["district"])
+    submission = form.submit()
     return JsonResponse(
         {"id": str(submission.id), "status": submission.status, "url": submission_dict(submission)["url"]},
         status=202,

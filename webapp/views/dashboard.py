@@ -34,7 +34,7 @@ def _with_query(url: str, query: str) -> str:
 @officer_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    """Unreviewed photos, least certain first, as a thumbnail grid with filters."""
+    """Unreviewed photos, farmers without an answer first, as a thumbnail grid with filters."""
     classes = list(selectors.label_classes())
     form = DashboardFilterForm(request.GET or None, classes=classes)
     filters = form.filters()

@@ -19,15 +19,22 @@ from webapp.views.dashboard import render_dashboard
 @require_GET
 def disease_report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET)
-    report = chart = None
+    report = chart = answer_times = None
     if form.is_valid():
         data = form.cleaned_data
         report = reports.disease_report(data["date_from"], data["date_to"], data["district"], data["reviewed_only"])
         chart = weekly_chart(report)
+        answer_times = reports.answer_time_report(data["date_from"], data["date_to"], data["district"])
     return render_dashboard(
         request,
         "dashboard/reports.html",
-        {"form": form, "report": report, "chart": chart, "query": filter_query(request.GET)},
+        {
+            "form": form,
+            "report": report,
+            "chart": chart,
+            "answer_times": answer_times,
+            "query": filter_query(request.GET),
+        },
         nav="reports",
     )
 

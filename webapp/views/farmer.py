@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from classifier import selectors, services
+from classifier import selectors
 from webapp.forms import SubmissionForm
 from webapp.presenters import present_submission
 
@@ -23,7 +23,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             return render(request, "farmer/upload.html", {"form": SubmissionForm(), "error": message}, status=429)
         form = SubmissionForm(request.POST, request.FILES)
         if form.is_valid():
-            submission = services.create_submission(form.cleaned_photo, form.cleaned_data["district"])
+            submission = form.submit()
             return redirect("submission", submission_id=submission.id)
         return render(request, "farmer/upload.html", {"form": form}, status=400)
     return render(request, "farmer/upload.html", {"form": SubmissionForm()})
