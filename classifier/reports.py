@@ -153,9 +153,7 @@ def _answer_times(key: str, hours: list[float]) -> AnswerTimes:
 
 def answer_time_report(date_from: date, date_to: date, district: str = "") -> AnswerTimeReport:
     """Upload-to-answer times per week and district for photos uploaded between two local dates."""
-    in_range = filtered_predictions(
-        QueueFilters(district=district, date_from=date_from, date_to=date_to, status="all")
-    )
+    in_range = filtered_predictions(QueueFilters(district=district, date_from=date_from, date_to=date_to, status="all"))
     by_week: dict[date, list[float]] = defaultdict(list)
     by_district: dict[str, list[float]] = defaultdict(list)
     answered = in_range.filter(answered_at__isnull=False).values_list("submitted_at", "district", "answered_at")

@@ -41,9 +41,11 @@ def diagnosed(
     district: str = "kabale",
     created_at: datetime | None = None,
     image: bytes | None = None,
+    phone: str = "",
+    language: str = "",
 ) -> Submission:
     """A submission with a recorded prediction, as the inference worker leaves it."""
-    submission = Submission(district=district, width=64, height=48)
+    submission = Submission(district=district, width=64, height=48, phone=phone, language=language)
     submission.image.save(f"{submission.id}.jpg", ContentFile(image or jpeg_bytes()), save=False)
     submission.save(force_insert=True)
     if created_at is not None:

@@ -1,0 +1,346 @@
+"""The verdict SMS: its text, one per verdict, the Africa's Talking backend as the SDK sends it,
+retries, lost tasks, erasing the numbers, and the console backend through a real worker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+from django.utils import timezone
+
+from classifier import labelling
+from classifier.advice import ADVICE
+from classifier.models import Label, SmsMessage, Submission
+from classifier.sms import services as sms
+from classifier.sms.backends import ConsoleBackend
+from classifier.sms.messages import SMS_LENGTH, verdict_sms
+from classifier.tasks import send_verdict_sms
+from tests.conftest import wait_until
+from tests.dashboard_helpers import PASSWORD, diagnosed
+from webapp.accounts import create_officer
+
+pytestmark = pytest.mark.django_db
+
+PHONE = "+256772123456"
+SANDBOX_URL = "https://api.sandbox.africastalking.com/version1/messaging"
+
+
+@pytest.fixture
+def reviewer(db):
+    return create_officer("okello", PASSWORD)
+
+
+@pytest.fixture
+def outbox():
+    ConsoleBackend.outbox.clear()
+    yield ConsoleBackend.outbox
+    ConsoleBackend.outbox.clear()
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """What would go to the broker: (label id, countdown) per SMS task."""
+    calls = []
+    monkeypatch.setattr(
+        send_verdict_sms, "apply_async", lambda args, countdown=0, **kw: calls.append((args[0], countdown))
+    )
+    return calls
+
+
+@pytest.fixture
+def africastalking(settings):
+    settings.SMS_BACKEND = "classifier.sms.backends.AfricasTalkingBackend"
+    settings.AFRICASTALKING_USERNAME = "sandbox"
+    settings.AFRICASTALKING_API_KEY = "atsk_test_key"
+    settings.AFRICASTALKING_SENDER_ID = "LEAFDOC"
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+def answer(status_code=101, status="Success", number=PHONE, message_id="ATXid_1"):
+    recipient = {
+        "statusCode": status_code,
+        "number": number,
+        "status": status,
+        "cost": "UGX 30",
+        "messageId": message_id,
+    }
+    return {"SMSMessageData": {"Message": "Sent to 1/1 Total Cost: UGX 30", "Recipients": [recipient]}}
+
+
+# -- the text --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "cgg", "rw"])
+@pytest.mark.parametrize("label", [*[key for key in ADVICE if key not in {"unsure", "general"}], ""])
+def test_every_verdict_fits_one_plain_sms_with_its_link(settings, language, label):
+    settings.PUBLIC_URL = "https://leafdoctor.kabale.go.ug"
+    submission_id = "0b9a2a52-7f4e-4d0e-9a53-1b0c7c3f0f8e"
+    text = verdict_sms(submission_id, label, language)
+    assert len(text) <= SMS_LENGTH
+    assert text.isascii()
+    assert text.endswith(f"https://leafdoctor.kabale.go.ug/s/{submission_id}/")
+
+
+def test_the_sms_is_in_the_farmers_language():
+    english = verdict_sms("0b9a2a52-7f4e-4d0e-9a53-1b0c7c3f0f8e", "late_blight", "en")
+    rukiga = verdict_sms("0b9a2a52-7f4e-4d0e-9a53-1b0c7c3f0f8e", "late_blight", "cgg")
+    assert english.startswith("Leaf doctor: an officer checked your photo: Late blight. What to do: ")
+    assert rukiga.startswith("Leaf doctor: omuhabuzi akeebere ekishushani kyawe: ")
+
+
+# -- scheduling: after the commit, with a delay; one SMS per verdict ----------------------------------
+
+
+def test_a_verdict_schedules_its_sms_after_commit_with_the_delay(
+    active_model,
+    reviewer,
+    enqueued,
+    django_capture_on_commit_callbacks,
+    settings,
+):
+    settings.SMS_DELAY_SECONDS = 60
+    with_phone = diagnosed(active_model, confidence=0.4, phone=PHONE)
+    without = diagnosed(active_model, confidence=0.4)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        verdict = labelling.label_submission(with_phone.pk, reviewer, label="healthy")
+        labelling.label_submission(without.pk, reviewer, label="healthy")
+    assert enqueued == []  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    assert enqueued == [(verdict.pk, 60)]
+
+
+def test_bulk_confirm_schedules_one_sms_per_farmer_with_a_number(
+    active_model,
+    reviewer,
+    enqueued,
+    django_capture_on_commit_callbacks,
+):
+    photos = [diagnosed(active_model, phone=PHONE), diagnosed(active_model), diagnosed(active_model, phone=PHONE)]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert labelling.bulk_confirm([p.pk for p in photos], reviewer) == 3
+    assert sorted(label_id for label_id, _ in enqueued) == sorted(
+        Label.objects.filter(submission__phone=PHONE).values_list("pk", flat=True)
+    )
+
+
+def test_two_verdicts_within_the_delay_send_one_sms_the_latest(active_model, reviewer, outbox, enqueued):
+    submission = diagnosed(active_model, confidence=0.4, phone=PHONE, language="en")
+    first = labelling.label_submission(submission.pk, reviewer, label="early_blight")
+    second = labelling.label_submission(submission.pk, reviewer, label="late_blight")
+    # Both tasks run after the delay: the first finds its verdict replaced.
+    assert sms.send_verdict_sms(first.pk) == "superseded"
+    assert sms.send_verdict_sms(second.pk) == "sent"
+    assert len(outbox) == 1 and outbox[0][0] == PHONE and "Late blight" in outbox[0][1]
+    assert SmsMessage.objects.get().label_id == second.pk
+
+
+def test_a_redelivered_task_sends_nothing_more(active_model, reviewer, outbox, enqueued):
+    submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
+    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    assert sms.send_verdict_sms(verdict.pk) == "sent"
+    assert sms.send_verdict_sms(verdict.pk) == "sent"
+    message = SmsMessage.objects.get()
+    assert len(outbox) == 1 and message.attempts == 1 and message.sent_at is not None
+    assert message.provider_message_id.startswith("console-")
+
+
+def test_a_message_claimed_by_another_delivery_is_not_sent_again(active_model, reviewer, outbox, enqueued):
+    submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
+    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    SmsMessage.objects.create(
+        label=verdict, submission=submission, language="en", body="x", backend="console", status="sending"
+    )
+    assert sms.send_verdict_sms(verdict.pk) == "sending"
+    assert outbox == []
+
+
+def test_a_correction_after_the_sms_went_sends_the_new_verdict(active_model, reviewer, outbox, enqueued):
+    submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
+    first = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    sms.send_verdict_sms(first.pk)
+    second = labelling.label_submission(submission.pk, reviewer, reject_reason="unusable")
+    assert sms.send_verdict_sms(second.pk) == "sent"
+    assert [body.split(":")[1].strip() for _, body in outbox] == [
+        "an officer checked your photo",
+        "an officer could not use your photo. Please send a new one",
+    ]
+
+
+# -- Africa's Talking, intercepted at the HTTP transport ------------------------------------------------
+
+
+def test_africastalking_gets_exactly_the_request_its_sdk_documents(
+    africastalking,
+    active_model,
+    reviewer,
+    enqueued,
+    settings,
+):
+    settings.PUBLIC_URL = "https://leafdoctor.example"
+    africastalking.post(SANDBOX_URL, json=answer(), status=201)
+    submission = diagnosed(active_model, confidence=0.4, phone=PHONE, language="rw")
+    verdict = labelling.label_submission(submission.pk, reviewer, label="late_blight")
+
+    assert sms.send_verdict_sms(verdict.pk) == "sent"
+    (call,) = africastalking.calls
+    request = call.request
+    assert request.method == "POST" and request.url == SANDBOX_URL
+    assert request.headers["apiKey"] == "atsk_test_key" and request.headers["Accept"] == "application/json"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    form = parse_qs(request.body)
+    body = verdict_sms(submission.pk, "late_blight", "rw")
+    assert form == {
+        "username": ["sandbox"],
+        "to": [PHONE],
+        "message": [body],
+        "bulkSMSMode": ["1"],
+        "from": ["LEAFDOC"],
+    }
+    assert body.startswith("Leaf doctor: umujyanama yasuzumye ifoto yawe:")
+    message = SmsMessage.objects.get()
+    assert (message.status, message.provider_message_id, message.backend) == ("sent", "ATXid_1", "africastalking")
+
+
+def test_a_number_the_provider_refuses_fails_for_good_and_keeps_the_verdict(
+    africastalking,
+    active_model,
+    reviewer,
+    enqueued,
+):
+    africastalking.post(SANDBOX_URL, json=answer(403, "InvalidPhoneNumber"), status=201)
+    submission = diagnosed(active_model, confidence=0.4, phone="+256700000000")
+    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    assert send_verdict_sms.apply(args=[verdict.pk]).get() == "failed"
+    assert len(africastalking.calls) == 1  # no retry: it cannot work
+    message = SmsMessage.objects.get()
+    assert message.status == "failed" and "403 InvalidPhoneNumber" in message.error
+    assert Label.objects.get(pk=verdict.pk).is_current
+
+
+def test_provider_errors_are_retried_until_it_answers(africastalking, active_model, reviewer, enqueued):
+    africastalking.post(SANDBOX_URL, body="Internal error", status=500)
+    africastalking.post(SANDBOX_URL, json=answer(500, "InternalServerError"), status=201)
+    africastalking.post(SANDBOX_URL, json=answer(), status=201)
+    submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
+    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    send_verdict_sms.apply(args=[verdict.pk])  # eager: each retry runs at once
+    assert len(africastalking.calls) == 3
+    message = SmsMessage.objects.get()
+    assert (message.status, message.attempts, message.error) == ("sent", 3, "")
+
+
+def test_after_the_last_retry_admins_see_the_failure(africastalking, active_model, reviewer, enqueued, admin_client):
+    africastalking.post(SANDBOX_URL, body="Service unavailable", status=503)
+    submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
+    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    assert send_verdict_sms.apply(args=[verdict.pk]).get() == "failed"
+    assert len(africastalking.calls) == send_verdict_sms.max_retries + 1
+    message = SmsMessage.objects.get()
+    assert message.status == "failed" and "Service unavailable" in message.error
+    page = admin_client.get("/admin/classifier/smsmessage/?status__exact=failed").content.decode()
+    assert "Service unavailable" in page and "772123456" not in page
+
+
+def test_backoff_grows_from_half_a_minute_to_an_hour(monkeypatch):
+    countdowns = []
+
+    def record(exc=None, countdown=None, **kwargs):
+        countdowns.append(countdown)
+        raise RuntimeError("stop")
+
+    def provider_down(label_id):
+        raise OSError("down")
+
+    monkeypatch.setattr(send_verdict_sms._get_current_object(), "retry", record)
+    monkeypatch.setattr(sms, "send_verdict_sms", provider_down)
+    for retries in (0, 1, 2, 7):
+        send_verdict_sms.push_request(retries=retries)
+        with pytest.raises(RuntimeError):
+            send_verdict_sms.run(1)
+        send_verdict_sms.pop_request()
+    assert countdowns == [30, 60, 120, 3600]
+
+
+# -- lost tasks, and erasing the numbers ----------------------------------------------------------------
+
+
+def test_the_sweeper_enqueues_verdicts_whose_task_was_lost(active_model, reviewer, enqueued, settings):
+    settings.SMS_DELAY_SECONDS, settings.SMS_LOST_AFTER_SECONDS = 60, 600
+    lost = labelling.label_submission(diagnosed(active_model, phone=PHONE).pk, reviewer, reject_reason="unusable")
+    recent = labelling.label_submission(diagnosed(active_model, phone=PHONE).pk, reviewer, reject_reason="unusable")
+    sent = labelling.label_submission(diagnosed(active_model, phone=PHONE).pk, reviewer, reject_reason="unusable")
+    labelling.label_submission(diagnosed(active_model).pk, reviewer, reject_reason="unusable")  # no number
+    Label.objects.filter(pk__in=[lost.pk, sent.pk]).update(created_at=timezone.now() - timedelta(minutes=15))
+    sms.send_verdict_sms(sent.pk)
+    enqueued.clear()
+    assert sms.resend_lost_verdict_sms() == 1
+    assert enqueued == [(lost.pk, 0)]
+    assert recent.pk not in [label_id for label_id, _ in enqueued]
+
+
+def test_numbers_are_erased_days_after_the_sms_went(active_model, reviewer, enqueued, settings):
+    settings.SMS_PHONE_RETENTION_DAYS, settings.SMS_PHONE_MAX_DAYS = 30, 90
+    now = timezone.now()
+    old_sent, new_sent, failed, waiting, ancient = (diagnosed(active_model, phone=PHONE) for _ in range(5))
+    for photo, status, when in [
+        (old_sent, "sent", now - timedelta(days=31)),
+        (new_sent, "sent", now - timedelta(days=29)),
+        (failed, "failed", now - timedelta(days=31)),
+    ]:
+        verdict = labelling.label_submission(photo.pk, reviewer, label="healthy")
+        SmsMessage.objects.create(
+            label=verdict,
+            submission=photo,
+            language="en",
+            body="x",
+            backend="console",
+            status=status,
+            created_at=when,
+            sent_at=when if status == "sent" else None,
+        )
+    Submission.objects.filter(pk=ancient.pk).update(created_at=now - timedelta(days=91))
+
+    assert sms.forget_phone_numbers() == 3
+    phones = dict(Submission.objects.values_list("pk", "phone"))
+    assert phones[old_sent.pk] == phones[failed.pk] == phones[ancient.pk] == ""
+    assert phones[new_sent.pk] == phones[waiting.pk] == PHONE
+    assert sms.forget_phone_numbers() == 0
+
+
+# -- the console backend through a real worker ---------------------------------------------------------
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_verdict_reaches_the_console_outbox_through_a_real_worker(
+    client, reviewer, active_model, celery_worker_process, settings
+):
+    settings.SMS_DELAY_SECONDS = 0
+    submission = diagnosed(active_model, confidence=0.4, phone=PHONE, language="cgg")
+    client.force_login(reviewer)
+    client.post(f"/dashboard/s/{submission.pk}/label", {"label": "late_blight", "q": ""})
+    verdict = Label.objects.get(submission=submission)
+
+    wait_until(lambda: SmsMessage.objects.filter(status="sent").exists(), 30, celery_worker_process.log_path)
+    message = SmsMessage.objects.get()
+    assert (message.label_id, message.language, message.backend, message.attempts) == (verdict.pk, "cgg", "console", 1)
+    assert message.body == verdict_sms(submission.pk, "late_blight", "cgg")
+    wait_until(lambda: f"SMS to {PHONE}: {message.body}" in celery_worker_process.log_path.read_text(), 10)
+
+    # Delivered again (as after a worker was lost): both runs finish, and no second SMS goes.
+    def finished_runs() -> int:
+        log = celery_worker_process.log_path.read_text()
+        return sum("classifier.tasks.send_verdict_sms[" in line and "succeeded" in line for line in log.splitlines())
+
+    wait_until(lambda: finished_runs() >= 1, 10)
+    before = finished_runs()
+    sms.enqueue_verdict_sms(verdict.pk)
+    sms.enqueue_verdict_sms(verdict.pk)
+    wait_until(lambda: finished_runs() == before + 2, 30, celery_worker_process.log_path)
+    log = celery_worker_process.log_path.read_text()
+    assert log.count(f"SMS to {PHONE}: {message.body}") == 1
+    assert SmsMessage.objects.get().attempts == 1
