@@ -12,6 +12,19 @@ from classifier.models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows made by the service and kept as a record: seen in the admin, never edited there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
     list_display = ("id", "district", "status", "created_at")
@@ -62,37 +75,18 @@ class LabelClassAdmin(admin.ModelAdmin):
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(ReadOnlyAdmin):
     """Read only: verdicts are made on the dashboard and never edited (the audit trail)."""
 
     list_display = ("submission", "action", "label", "reject_reason", "is_current", "created_by", "created_at")
     list_filter = ("action", "is_current", "label")
     list_select_related = ("created_by",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SmsMessage)
-class SmsMessageAdmin(admin.ModelAdmin):
+class SmsMessageAdmin(ReadOnlyAdmin):
     """The verdict SMS outbox: what went, what failed and why. Read only; the number is never shown."""
 
     list_display = ("submission", "status", "language", "attempts", "backend", "created_at", "sent_at", "error")
     list_filter = ("status", "language", "backend")
     date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in SmsMessage._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -221,6 +221,16 @@ def test_a_number_the_provider_refuses_fails_for_good_and_keeps_the_verdict(
     assert Label.objects.get(pk=verdict.pk).is_current
 
 
+def test_missing_credentials_fail_the_sms_visibly_not_the_verdict(africastalking, active_model, reviewer, settings):
+    settings.AFRICASTALKING_API_KEY = ""
+    submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
+    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    assert send_verdict_sms.apply(args=[verdict.pk]).get() == "failed"
+    message = SmsMessage.objects.get()
+    assert message.backend == "africastalking" and "AFRICASTALKING_API_KEY" in message.error
+    assert len(africastalking.calls) == 0
+
+
 def test_provider_errors_are_retried_until_it_answers(africastalking, active_model, reviewer, enqueued):
     africastalking.post(SANDBOX_URL, body="Internal error", status=500)
     africastalking.post(SANDBOX_URL, json=answer(500, "InternalServerError"), status=201)

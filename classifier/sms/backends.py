@@ -107,6 +107,11 @@ def _backend_class(path: str) -> type:
     return import_string(path)
 
 
+def backend_name() -> str:
+    """The short name of the configured backend (``console``, ``africastalking``), without starting it."""
+    return _backend_class(settings.SMS_BACKEND).name
+
+
 def get_backend() -> SmsBackend:
-    """The backend ``settings.SMS_BACKEND`` names."""
+    """The backend ``settings.SMS_BACKEND`` names; raises ``PermanentSmsError`` if it lacks its settings."""
     return _backend_class(settings.SMS_BACKEND)()

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from classifier.models import Label, SmsMessage, Submission
 from classifier.sms import selectors
-from classifier.sms.backends import PermanentSmsError, SmsBackend, get_backend
+from classifier.sms.backends import PermanentSmsError, SmsBackend, backend_name, get_backend
 from classifier.sms.messages import verdict_sms
 
 logger = logging.getLogger(__name__)
@@ -57,14 +57,13 @@ def send_verdict_sms(label_id: int, backend: SmsBackend | None = None) -> str:
     if not submission.phone:
         return "no phone"
     language = submission.language or settings.LANGUAGE_CODE
-    backend = backend or get_backend()
     message, _ = SmsMessage.objects.get_or_create(
         label=label,
         defaults={
             "submission": submission,
             "language": language,
             "body": verdict_sms(submission.pk, label.label, language),
-            "backend": backend.name,
+            "backend": backend.name if backend else backend_name(),
         },
     )
     rows = SmsMessage.objects.filter(pk=message.pk, status=SmsMessage.Status.QUEUED)
@@ -72,6 +71,7 @@ def send_verdict_sms(label_id: int, backend: SmsBackend | None = None) -> str:
         return SmsMessage.objects.values_list("status", flat=True).get(pk=message.pk)
     claimed = SmsMessage.objects.filter(pk=message.pk)
     try:
+        backend = backend or get_backend()
         sent = backend.send(submission.phone.as_e164, message.body)
     except PermanentSmsError as error:
         claimed.update(status=SmsMessage.Status.FAILED, error=str(error)[:2000])
