@@ -28,7 +28,7 @@ BENCH_DIR.mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{BENCH_DIR / 'dashboard.sqlite3'}")
 os.environ.setdefault("MEDIA_ROOT", str(BENCH_DIR / "media"))
 # Plain static files storage: no collectstatic needed to render pages.
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.test_settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings.test")
 
 import django  # noqa: E402
 

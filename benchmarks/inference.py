@@ -56,7 +56,7 @@ def prepare_environment() -> dict[str, str]:
         "MEDIA_ROOT": str(BENCH_DIR / "media"),
         "REDIS_URL": redis_url,
         "UPLOAD_RATE_LIMIT": "",  # one client uploads every photo: latency, not the limiter
-        "DJANGO_SETTINGS_MODULE": "webapp.settings",
+        "DJANGO_SETTINGS_MODULE": "webapp.settings.production",
         "PYTHONUNBUFFERED": "1",
         "LOG_LEVEL": "WARNING",
     }
@@ -169,7 +169,8 @@ def bench_bare_process() -> dict:
     peak = "int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])/1024"
     code = (
         "import time; t=time.perf_counter();"
-        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','webapp.settings'); django.setup();"
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','webapp.settings.production');"
+        "django.setup();"
         "from django.conf import settings; from classifier.inference import Predictor;"
         "p=Predictor.from_directory(settings.DEFAULT_MODEL_DIR); import numpy as np;"
         "p.runtime.predict(np.zeros((1,128,128,3),'float32'));"

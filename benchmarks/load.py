@@ -159,7 +159,7 @@ def main() -> None:
         "REDIS_URL": redis.url,
         "UPLOAD_RATE_LIMIT": "",
         "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "webapp.settings",
+        "DJANGO_SETTINGS_MODULE": "webapp.settings.production",
     }
     os.environ.update({k: env[k] for k in ("VAR_DIR", "SECRET_KEY", "DATABASE_URL", "MEDIA_ROOT", "REDIS_URL")})
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)

@@ -64,7 +64,7 @@ class Stack:
             redis_url = self.embedded_redis.url
         self.env = os.environ.copy()
         self.env.update(
-            DJANGO_SETTINGS_MODULE="webapp.settings",
+            DJANGO_SETTINGS_MODULE="webapp.settings.production",
             DEBUG="0",
             VAR_DIR=str(workdir),
             SECRET_KEY=secrets.token_urlsafe(50),  # a throwaway folder gets a throwaway key
@@ -220,7 +220,7 @@ def main() -> int:
     if not chromium:
         print("chromium is not installed: `make browser`", file=sys.stderr)
         return 2
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings.production")
     import django
 
     django.setup()

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from classifier.artifacts import MODEL_FILENAME, ModelManifest
 from classifier.decision import DecisionRule, Diagnosis, diagnose
+from classifier.model_files import local_copy
 from classifier.preprocessing import load_model_input
 from classifier.runtimes import load_runtime
 
@@ -75,17 +76,5 @@ def predictor_for(version) -> Predictor:
 
 
 def local_model_path(version) -> Path:
-    """A path the runtime can open: the file itself on local storage, else a cached copy."""
-    try:
-        return Path(version.model_file.path)
-    except NotImplementedError:  # remote storage such as S3 has no local path
-        pass
-    cache = Path(settings.MODEL_CACHE_DIR) / f"v{version.number}-{Path(version.model_file.name).name}"
-    if not cache.exists():
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(".partial")
-        with version.model_file.open("rb") as source, open(partial, "wb") as target:
-            for chunk in iter(lambda: source.read(1 << 20), b""):
-                target.write(chunk)
-        partial.replace(cache)
-    return cache
+    """A path the runtime can open: the stored file itself, or one cached copy (remote storage)."""
+    return local_copy(version, version.model_file.name)

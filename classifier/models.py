@@ -43,6 +43,9 @@ class ModelVersion(models.Model):
         help_text="The fitted decision rule: temperature, reject_at, unsure_below (empty: the old rule).",
     )
     metrics = models.JSONField(default=dict, blank=True)
+    file_hashes = models.JSONField(
+        default=dict, blank=True, help_text="sha256 of each stored model file, by storage name (keys cached copies)."
+    )
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     created_by = models.CharField(max_length=150, help_text="Who or what made it (a user, 'shipped', 'schedule').")
     notes = models.TextField(blank=True)

@@ -18,6 +18,7 @@ from classifier.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
 from classifier.decision import Diagnosis
 from classifier.heatmaps import keras_model_name
 from classifier.labelling import sync_label_classes
+from classifier.model_files import path_sha256
 from classifier.models import ModelVersion, ModelVersionChange, Prediction, Submission
 from classifier.validators import CleanPhoto
 
@@ -144,6 +145,7 @@ def register_model_version(
     )
     with open(Path(model_dir) / MODEL_FILENAME, "rb") as model_file:
         version.model_file.save(MODEL_FILENAME, File(model_file), save=False)
+    version.file_hashes = {version.model_file.name: path_sha256(Path(model_dir) / MODEL_FILENAME)}
     keras_path = Path(model_dir) / KERAS_FILENAME
     if keras_path.exists():  # the Keras form, for Grad-CAM heatmaps on the training worker
         keras_name = keras_model_name(version)
@@ -151,6 +153,7 @@ def register_model_version(
             default_storage.delete(keras_name)
         with open(keras_path, "rb") as keras_file:
             default_storage.save(keras_name, File(keras_file))
+        version.file_hashes[keras_name] = path_sha256(keras_path)
     version.save()
     sync_label_classes(version.labels, version.reject_label or None)
     return version

@@ -18,6 +18,7 @@ from django.db import OperationalError
 
 from classifier import heatmaps, selectors, services
 from classifier.inference import predictor_for
+from classifier.model_files import local_copy
 from classifier.models import Submission
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def compute_heatmap(submission_id: str) -> str:
 
         with default_storage.open(submission.image.name, "rb") as image_file:
             jpeg = render_heatmap(
-                default_storage.path(heatmaps.keras_model_name(version)),
+                str(local_copy(version, heatmaps.keras_model_name(version))),
                 image_file,
                 list(version.labels).index(submission.prediction.label),
                 version.image_size,

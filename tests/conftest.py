@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from webapp.embedded_redis import EmbeddedRedis, redis_answers
 from webapp.processes import worker_command
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls in browser tests
@@ -21,7 +20,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 REPO = Path(__file__).resolve().parent.parent
 DATA_ROOT = Path(settings.DATA_ROOT)
 PLANTVILLAGE = DATA_ROOT / "plantvillage-potato"
-TEST_REDIS_DB = 9
 
 
 def pytest_collection_modifyitems(config, items):
@@ -76,26 +74,44 @@ def _media_in_tmp(settings, media_root):
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
-    """REDIS_URL or TEST_REDIS_URL when set, else the machine's Redis, else an embedded one."""
-    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
-    embedded = None
-    if not url:
-        base = "redis://127.0.0.1:6379"
-        if redis_answers(f"{base}/0"):
-            url = f"{base}/{TEST_REDIS_DB}"
-        else:
-            embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis") / "redis.db")
-            url = embedded.url
+def redis_url():
+    """The suite's Redis (chosen or started by tests/environment.py), emptied once per session."""
     import redis
 
+    url = os.environ["REDIS_URL"]
     redis.Redis.from_url(url).flushdb()
     from webapp.celery import app
 
     app.conf.broker_url = url
-    yield url
-    if embedded:
-        embedded.stop()
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Each test starts with no uploads counted (production's limit and cache are on)."""
+    from django.core.cache import cache
+
+    cache.delete_pattern(getattr(settings, "RATELIMIT_CACHE_PREFIX", "rl:") + "*")
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, serving what production serves: the WSGI application alone,
+    whose WhiteNoise serves the collected static files. (pytest-django wraps it in Django's
+    development handlers, which serve static files from the finders and media files publicly.)"""
+    from django.test.testcases import LiveServerThread
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost", start=False)
+    server.thread = LiveServerThread(
+        "localhost",
+        static_handler=lambda media_handler: media_handler.application,
+        connections_override=server.thread.connections_override,
+    )
+    server.thread.daemon = True
+    server.start()
+    yield server
+    server.stop()
 
 
 def database_url_for_workers() -> str:
@@ -122,7 +138,7 @@ class WorkerProcess:
         self.log_path = log_path
         env = os.environ.copy()
         env.update(
-            DJANGO_SETTINGS_MODULE="webapp.test_settings",
+            DJANGO_SETTINGS_MODULE="webapp.settings.test",
             REDIS_URL=redis_url,
             DATABASE_URL=database_url_for_workers(),
             MEDIA_ROOT=str(media_root),
@@ -232,6 +248,12 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+def finished_task_runs(log_path: Path, task: str) -> int:
+    """How many runs of ``classifier.tasks.<task>`` a worker's log says have finished."""
+    lines = log_path.read_text(errors="replace").splitlines()
+    return sum(f"classifier.tasks.{task}[" in line and " succeeded in " in line for line in lines)
 
 
 def wait_until(condition, timeout: float, log_path: Path | None = None) -> None:

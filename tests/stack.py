@@ -30,7 +30,7 @@ class Stack:
         self.web_port = free_port()
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "webapp.test_settings",
+            "DJANGO_SETTINGS_MODULE": "webapp.settings.test",
             "DATABASE_URL": database_url_for_workers(),
             "MEDIA_ROOT": str(media_root),
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",

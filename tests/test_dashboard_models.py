@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.templatetags.static import static
 from django.urls import reverse
 
 from classifier import selectors, services
@@ -143,7 +144,7 @@ def test_retrain_now_queues_one_run_and_a_second_press_says_one_is_running(
     assert f"Retraining run {run.pk} is queued" in page
     assert ALREADY_RUNNING in page and re.search(r'<button type="submit" class="primary" disabled>Retrain now', page)
     assert f'data-progress-url="{reverse("dashboard:training-progress", args=[run.pk])}"' in page
-    assert "Waiting for the training worker" in page and 'src="/static/js/training.js"' in page
+    assert "Waiting for the training worker" in page and f'src="{static("js/training.js")}"' in page
 
     with django_capture_on_commit_callbacks(execute=True):
         again = client.post(reverse("dashboard:retrain"), follow=True)

@@ -23,7 +23,7 @@ def test_process_layout_serves_uploads_and_reports_health(tmp_path, media_root, 
         assert health == {"ok": True, "checks": {"database": True, "broker": True, "storage": True}}
         workers = requests.get(stack.url + "/healthz/workers", timeout=10).json()
         assert workers["ok"] and workers["queues"] == {"inference": True, "training": True}
-        assert len(workers["workers"]) == 2
+        assert "workers" not in workers  # their names are for signed-in staff only
 
         path = heldout_photos("late_blight", 1)[0]
         response = requests.post(stack.url + "/api/v1/submissions", files={"image": (path.name, path.read_bytes())})

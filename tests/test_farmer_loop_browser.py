@@ -17,6 +17,7 @@ from webapp.accounts import create_officer
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
+
 def title_in(language: str, label: str, is_unsure: bool) -> str:
     """An answer's title as a farmer reading ``language`` sees it (from the table or the code default)."""
     with translation.override(language):

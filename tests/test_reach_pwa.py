@@ -9,7 +9,9 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +26,8 @@ def test_service_worker_is_served_from_the_root(client):
     assert "no-cache" in response["Cache-Control"]
     body = response.content.decode()
     for name in ("css/site.css", "js/store.js", "js/upload.js", "icons/icon.svg"):
-        assert f"/static/{name}" in body
-    assert 'importScripts("/static/js/store.js")' in body
+        assert static(name) in body  # the hashed names production serves
+    assert f'importScripts("{static("js/store.js")}")' in body
     assert 'addEventListener("sync"' in body
     # Checking for a new worker costs a few hundred bytes, not the whole script.
     again = client.get("/sw.js", headers={"if-none-match": response["ETag"]})
@@ -41,15 +43,15 @@ def test_manifest_makes_the_app_installable(client):
     sizes = {icon["sizes"] for icon in manifest["icons"]}
     assert {"192x192", "512x512"} <= sizes
     for icon in manifest["icons"]:
-        assert finders.find(icon["src"].removeprefix("/static/")), icon["src"]
+        assert collected(icon["src"]).exists(), icon["src"]
 
 
 def test_pages_register_the_worker_and_link_the_manifest(client):
     html = client.get("/").content.decode()
-    assert '<script src="/static/js/sw-register.js" data-sw="/sw.js" defer></script>' in html
+    assert f'<script src="{static("js/sw-register.js")}" data-sw="/sw.js" defer></script>' in html
     assert "<script>" not in html  # the Content-Security-Policy forbids inline scripts
     assert '<link rel="manifest" href="/manifest.webmanifest?lang=en">' in html
-    assert 'src="/static/js/store.js"' in html
+    assert f'src="{static("js/store.js")}"' in html
 
 
 def test_upload_script_shrinks_photos_to_800_px_at_quality_0_8():
@@ -58,7 +60,16 @@ def test_upload_script_shrinks_photos_to_800_px_at_quality_0_8():
 
 
 def referenced_assets(html: str) -> list[str]:
-    return re.findall(r'(?:href|src)="/static/([^"?]+)"', html)
+    return re.findall(r'(?:href|src)="(/static/[^"?]+)"', html)
+
+
+def collected(url: str) -> Path:
+    """The file WhiteNoise serves for a static URL: collectstatic's output (hashed names)."""
+    return Path(settings.STATIC_ROOT) / url.removeprefix(settings.STATIC_URL)
+
+
+def gzipped_size(url: str) -> int:
+    return len(gzip.compress(collected(url).read_bytes(), 9))
 
 
 @pytest.mark.parametrize("language", ["en", "cgg", "rw"])
@@ -68,16 +79,16 @@ def test_first_load_of_the_upload_page_fits_the_budget(client, language):
     assert response["Content-Encoding"] == "gzip"  # the page itself is compressed
     html = gzip.decompress(response.content).decode()
     sizes = {"page": len(response.content), "page again (cached by the worker)": len(response.content)}
-    for name in referenced_assets(html):
-        sizes[name] = len(gzip.compress(Path(finders.find(name)).read_bytes(), 9))
+    for url in referenced_assets(html):
+        sizes[url] = gzipped_size(url)
     manifest = client.get(f"/manifest.webmanifest?lang={language}", headers={"accept-encoding": "gzip"})
     sizes["manifest"] = len(manifest.content)
-    sizes["icon-192.png"] = len(Path(finders.find("icons/icon-192.png")).read_bytes())
+    sizes["icon-192.png"] = len(collected(static("icons/icon-192.png")).read_bytes())
     worker = client.get("/sw.js", headers={"accept-encoding": "gzip"})
     sizes["sw.js"] = len(worker.content)
-    for name in re.findall(r'"/static/([^"]+)"', gzip.decompress(worker.content).decode()):
-        sizes.setdefault(name, len(gzip.compress(Path(finders.find(name)).read_bytes(), 9)))
+    for url in re.findall(r'"(/static/[^"]+)"', gzip.decompress(worker.content).decode()):
+        sizes.setdefault(url, gzipped_size(url))
     total = sum(sizes.values())
-    assert {"css/site.css", "js/store.js", "js/upload.js"} <= set(sizes)
+    assert {static("css/site.css"), static("js/store.js"), static("js/upload.js")} <= set(sizes)
     assert total <= BUDGET_BYTES, sizes
     assert not re.search(r'(?:href|src)="(?:https?:)?//', html), "no third-party hosts"

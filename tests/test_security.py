@@ -55,19 +55,20 @@ def test_uploads_are_rate_limited_per_client(client, settings):
 
 
 def test_secret_key_is_required_when_debug_is_off(tmp_path):
-    result = run_python("import webapp.settings", SECRET_KEY_FILE=str(tmp_path / "missing"), DEBUG="0")
+    result = run_python("import webapp.settings.production", SECRET_KEY_FILE=str(tmp_path / "missing"), DEBUG="0")
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
 def test_https_deployment_passes_check_deploy():
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}}
-    env.update(DJANGO_SETTINGS_MODULE="webapp.settings", SECRET_KEY="k" * 20 + "-Zx9!" * 10, HTTPS="1")
+    env.update(DJANGO_SETTINGS_MODULE="webapp.settings.production", SECRET_KEY="k" * 20 + "-Zx9!" * 10, HTTPS="1")
     env["ALLOWED_HOSTS"] = "potato.example.org"
     command = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     secure = run_python(
-        "import webapp.settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0)",
+        "import webapp.settings.production as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0)",
         SECRET_KEY="x" * 60,
         HTTPS="1",
     )

@@ -17,7 +17,7 @@ from classifier.sms import services as sms
 from classifier.sms.backends import ConsoleBackend
 from classifier.sms.messages import SMS_LENGTH, verdict_sms
 from classifier.tasks import send_verdict_sms
-from tests.conftest import wait_until
+from tests.conftest import finished_task_runs, wait_until
 from tests.dashboard_helpers import PASSWORD, diagnosed
 from webapp.accounts import create_officer
 
@@ -342,15 +342,12 @@ def test_a_verdict_reaches_the_console_outbox_through_a_real_worker(
     wait_until(lambda: f"SMS to {PHONE}: {message.body}" in celery_worker_process.log_path.read_text(), 10)
 
     # Delivered again (as after a worker was lost): both runs finish, and no second SMS goes.
-    def finished_runs() -> int:
-        log = celery_worker_process.log_path.read_text()
-        return sum("classifier.tasks.send_verdict_sms[" in line and "succeeded" in line for line in log.splitlines())
-
-    wait_until(lambda: finished_runs() >= 1, 10)
-    before = finished_runs()
+    log_path = celery_worker_process.log_path
+    wait_until(lambda: finished_task_runs(log_path, "send_verdict_sms") >= 1, 10)
+    before = finished_task_runs(log_path, "send_verdict_sms")
     sms.enqueue_verdict_sms(verdict.pk)
     sms.enqueue_verdict_sms(verdict.pk)
-    wait_until(lambda: finished_runs() == before + 2, 30, celery_worker_process.log_path)
-    log = celery_worker_process.log_path.read_text()
+    wait_until(lambda: finished_task_runs(log_path, "send_verdict_sms") == before + 2, 30, log_path)
+    log = log_path.read_text()
     assert log.count(f"SMS to {PHONE}: {message.body}") == 1
     assert SmsMessage.objects.get().attempts == 1

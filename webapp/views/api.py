@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.decorators import ratelimit
 
 from classifier import selectors
 from webapp.forms import SubmissionForm
 from webapp.presenters import submission_dict
+from webapp.ratelimits import upload_limit
 
 
 @csrf_exempt  # a cookie-less API for apps; it changes nothing but its own new submission
 @require_POST
-@ratelimit(group="upload", key="ip", rate=lambda group, request: settings.UPLOAD_RATE_LIMIT, method="POST", block=False)
+@upload_limit
 def create_submission(request: HttpRequest) -> JsonResponse:
     if getattr(request, "limited", False):
         message = _("Too many photos from this phone in a short time. Please wait a minute.")

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.decorators import ratelimit
 
 from classifier import selectors
 from webapp.forms import SubmissionForm
 from webapp.presenters import present_submission
+from webapp.ratelimits import upload_limit
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(group="upload", key="ip", rate=lambda group, request: settings.UPLOAD_RATE_LIMIT, method="POST", block=False)
+@upload_limit
 def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if getattr(request, "limited", False):

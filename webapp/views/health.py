@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -15,21 +16,37 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": healthy, "checks": checks}, status=200 if healthy else 503)
 
 
+#: ``/healthz/workers`` pings every worker (a broadcast that waits up to two seconds); anyone may
+#: ask, so the answer is computed at most once per this many seconds and shared through the cache.
+WORKERS_CACHE_SECONDS = 15
+WORKERS_CACHE_KEY = "healthz:workers"
+
+
 @never_cache
 def workers(request: HttpRequest) -> JsonResponse:
-    """Which Celery workers answer a ping, and whether each queue has at least one."""
+    """Whether each queue has a live worker; the workers' names only for signed-in staff."""
+    answer = cache.get(WORKERS_CACHE_KEY)
+    if answer is None:
+        answer = _ping_workers()
+        cache.set(WORKERS_CACHE_KEY, answer, WORKERS_CACHE_SECONDS)
+    body = dict(answer)
+    if not request.user.is_staff:
+        body.pop("workers", None)
+    return JsonResponse(body, status=200 if body["ok"] else 503)
+
+
+def _ping_workers() -> dict:
     from webapp.celery import app
 
     try:
         replies = app.control.ping(timeout=1.0) or []
         queues = app.control.inspect(timeout=1.0).active_queues() or {}
     except Exception:
-        return JsonResponse({"ok": False, "error": "broker unreachable"}, status=503)
+        return {"ok": False, "error": "broker unreachable"}
     names = sorted(name for reply in replies for name in reply)
     serving = {queue["name"] for worker_queues in queues.values() for queue in worker_queues}
     by_queue = {queue: queue in serving for queue in ("inference", "training")}
-    healthy = by_queue["inference"]
-    return JsonResponse({"ok": healthy, "workers": names, "queues": by_queue}, status=200 if healthy else 503)
+    return {"ok": by_queue["inference"], "workers": names, "queues": by_queue}
 
 
 def _check_database() -> bool:

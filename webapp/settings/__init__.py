@@ -1,0 +1,1 @@
+"""Layered settings: ``base`` (shared), ``production`` (what ships), ``test`` (production for the suite)."""
