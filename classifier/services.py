@@ -143,19 +143,27 @@ def register_model_version(
         created_by=created_by,
         notes=notes,
     )
-    with open(Path(model_dir) / MODEL_FILENAME, "rb") as model_file:
-        version.model_file.save(MODEL_FILENAME, File(model_file), save=False)
-    version.file_hashes = {version.model_file.name: path_sha256(Path(model_dir) / MODEL_FILENAME)}
-    keras_path = Path(model_dir) / KERAS_FILENAME
-    if keras_path.exists():  # the Keras form, for Grad-CAM heatmaps on the training worker
-        keras_name = keras_model_name(version)
-        if default_storage.exists(keras_name):  # left by an earlier database: not this model's
-            default_storage.delete(keras_name)
-        with open(keras_path, "rb") as keras_file:
-            default_storage.save(keras_name, File(keras_file))
-        version.file_hashes[keras_name] = path_sha256(keras_path)
-    version.save()
-    sync_label_classes(version.labels, version.reject_label or None)
+    saved: list[str] = []
+    try:
+        with open(Path(model_dir) / MODEL_FILENAME, "rb") as model_file:
+            version.model_file.save(MODEL_FILENAME, File(model_file), save=False)
+        saved.append(version.model_file.name)
+        version.file_hashes = {version.model_file.name: path_sha256(Path(model_dir) / MODEL_FILENAME)}
+        keras_path = Path(model_dir) / KERAS_FILENAME
+        if keras_path.exists():  # the Keras form, for Grad-CAM heatmaps on the training worker
+            keras_name = keras_model_name(version)
+            if default_storage.exists(keras_name):  # left by an earlier database: not this model's
+                default_storage.delete(keras_name)
+            with open(keras_path, "rb") as keras_file:
+                default_storage.save(keras_name, File(keras_file))
+            saved.append(keras_name)
+            version.file_hashes[keras_name] = path_sha256(keras_path)
+        version.save()
+        sync_label_classes(version.labels, version.reject_label or None)
+    except BaseException:  # the row is rolled back: its files must not stay behind
+        for name in saved:
+            default_storage.delete(name)
+        raise
     return version
 
 

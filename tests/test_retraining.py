@@ -2,16 +2,21 @@
 
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from classifier import labelling, selectors, services
+from classifier.inference import Predictor
 from classifier.models import ModelVersion, ModelVersionChange
 from classifier.tasks import diagnose_submission
 from classifier.validators import validate_photo
+from tests.conftest import wait_until
 from tests.images import DATA_ROOT, heldout_photos
 from training import retraining
 from training.models import TrainingRun
@@ -42,6 +47,9 @@ def tiny_retraining(settings, tmp_path):
     settings.RETRAIN_MIN_CLASS_IMAGES = 2
     settings.PROMOTION_ACCURACY_FLOOR = 0.0
     settings.PROMOTION_RECALL_TOLERANCE = 1.0
+    # The heartbeat thread has its own database connection, which cannot see the test's uncommitted
+    # transaction (and on SQLite would wait for its lock): it beats in its own test below.
+    settings.TRAINING_HEARTBEAT_SECONDS = 3600
     return tmp_path
 
 
@@ -226,3 +234,72 @@ def test_demo_command_runs_end_to_end(tiny_retraining, active_model, settings, c
     assert "Officer labels on field photos: 8" in output
     assert output.count("refused: accuracy") == 2 and "accuracy, field" in output
     assert selectors.active_model_version() == active_model
+
+
+# -- the final step is all or nothing; a run the sweeper failed registers nothing ---------------------
+
+
+def stored_model_files() -> list[str]:
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(str(path.relative_to(root)) for path in (root / "models").rglob("*") if path.is_file())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("crash_at", ["after registration", "after activation"])
+def test_a_crash_in_the_final_step_leaves_no_version_and_no_file(tiny_retraining, active_model, monkeypatch, crash_at):
+    def crash(*args, **kwargs):
+        raise RuntimeError(f"injected crash {crash_at}")
+
+    if crash_at == "after registration":  # the candidate is registered, promotion crashes
+        monkeypatch.setattr(retraining.classifier_services, "activate_model_version", crash)
+    else:  # registered and activated; finishing the run crashes
+        monkeypatch.setattr(retraining.services, "finish_training_run", crash)
+    files_before = stored_model_files()
+    run = retraining.start_retraining("admin-test", enqueue=False)
+    assert retraining.run_retraining(run.pk) == "failed"
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.FAILED and "injected crash" in run.error
+    assert list(ModelVersion.objects.values_list("number", flat=True)) == [active_model.number]
+    assert selectors.active_model_version() == active_model
+    assert not ModelVersionChange.objects.filter(action="auto_promote").exists()
+    assert stored_model_files() == files_before  # no orphan, and the active model's files all there
+    assert Predictor.for_version(active_model).predict(str(heldout_photos("healthy", 1)[0])).top
+
+
+@pytest.mark.django_db
+def test_a_run_the_sweeper_failed_meanwhile_registers_and_promotes_nothing(tiny_retraining, active_model, monkeypatch):
+    real_score, calls = retraining.score, []
+
+    def score_then_the_sweeper_fires(predictor, items):
+        result = real_score(predictor, items)
+        calls.append(1)
+        if len(calls) == 2:  # both models scored; the worker looks dead to the sweeper
+            TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+            assert retraining.fail_stale_runs() == 1
+        return result
+
+    monkeypatch.setattr(retraining, "score", score_then_the_sweeper_fires)
+    files_before = stored_model_files()
+    run = retraining.start_retraining("admin-test", enqueue=False)
+    assert retraining.run_retraining(run.pk) == "abandoned"
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.FAILED and "stopped reporting" in run.error  # the sweeper's word
+    assert list(ModelVersion.objects.values_list("number", flat=True)) == [active_model.number]
+    assert selectors.active_model_version() == active_model and stored_model_files() == files_before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_beats_while_training_is_busy():
+    from training import selectors as training_selectors
+    from training import services as training_services
+    from training.runner import Heartbeat
+
+    run = training_services.create_training_run(TrainingRun.Kind.RETRAIN, "test")
+    training_services.start_training_run(run.pk)
+    long_ago = timezone.now() - timedelta(hours=1)
+    TrainingRun.objects.filter(pk=run.pk).update(heartbeat_at=long_ago)
+    assert [r.pk for r in training_selectors.stale_training_runs(900)] == [run.pk]
+    with Heartbeat(run.pk, interval=0.05):  # one long epoch: no progress report, only the thread
+        wait_until(lambda: TrainingRun.objects.get(pk=run.pk).heartbeat_at > long_ago, 10)
+    assert not list(training_selectors.stale_training_runs(900))
+    training_services.fail_training_run(run.pk, "done testing")

@@ -26,7 +26,7 @@ from classifier import selectors as classifier_selectors
 from classifier import services as classifier_services
 from classifier.evaluation import evaluate_items
 from classifier.inference import Predictor
-from classifier.models import EvaluationSet, ModelVersionChange
+from classifier.models import EvaluationSet, ModelVersion, ModelVersionChange
 from classifier.promotion import PromotionPolicy, decide_promotion
 from training import selectors, services
 from training.datasets import LabelledImage, hash_fraction, list_class_images
@@ -34,6 +34,7 @@ from training.field_data import Pools
 from training.field_protocol import ARMS, CHOSEN, scaled
 from training.field_training import FieldTrainingConfig, fit_decision_rule, train_field_model
 from training.models import TrainingRun
+from training.runner import Heartbeat, RunNoLongerRunning, locked_running_run
 
 logger = logging.getLogger(__name__)
 CROSS_VALIDATION_FOLDS = 5
@@ -100,7 +101,13 @@ def run_retraining(run_id: int, task_id: str = "") -> str:
     work_dir = Path(settings.RETRAIN_WORK_DIR) / f"run-{run_id}"
     stored: list[str] = []
     try:
-        outcome = _retrain(run, work_dir, stored)
+        with Heartbeat(run_id):
+            outcome = _retrain(run, work_dir, stored)
+    except RunNoLongerRunning as stopped:  # failed by the sweeper, or cancelled, while it worked
+        logger.warning("retraining run %s dropped its results: %s", run_id, stopped)
+        _remove(stored)
+        services.mark_training_run_cancelled(run_id, reason="cancelled by an admin")
+        return "abandoned"
     except TrainingCancelled:
         _remove(stored)
         services.mark_training_run_cancelled(run_id, reason="cancelled by an admin")
@@ -134,23 +141,51 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
         shuffle_labels=bool(run.parameters.get("shuffle_labels")),
     )
     progress.step(CROSS_VALIDATION_FOLDS + 2, "scoring candidate and active model on the evaluation set")
-    evaluation_set = evaluation_set_for(data.evaluation)
     active = classifier_selectors.active_model_version()
-    candidate_scores = score(Predictor.from_directory(out_dir), data.evaluation)
-    active_scores = score(Predictor.for_version(active), data.evaluation) if active else None
+    candidate = TrainedCandidate(
+        out_dir=out_dir,
+        summary=summary,
+        data=data,
+        trained_on=data.pools.lab_train + data.pools.field,
+        scores=score(Predictor.from_directory(out_dir), data.evaluation),
+        active=active,
+        active_scores=score(Predictor.for_version(active), data.evaluation) if active else None,
+    )
+    # The last step is all or nothing, with the run locked and still running: register, score,
+    # maybe activate, finish. A failure anywhere rolls every row back, and run_retraining deletes
+    # the files of the version that never committed (the active model's are never touched).
+    with transaction.atomic():
+        locked_running_run(run.pk)
+        return _register_and_finish(run, candidate, stored)
+
+
+@dataclass
+class TrainedCandidate:
+    out_dir: Path
+    summary: dict
+    data: RetrainingData
+    trained_on: list
+    scores: dict
+    active: ModelVersion | None
+    active_scores: dict | None
+
+
+def _register_and_finish(run: TrainingRun, candidate: TrainedCandidate, stored: list[str]) -> str:
+    """Inside the run's final transaction: register the candidate, promote it if the policy allows."""
+    data, summary, active = candidate.data, candidate.summary, candidate.active
+    candidate_scores, active_scores, trained_on = candidate.scores, candidate.active_scores, candidate.trained_on
+    evaluation_set = evaluation_set_for(data.evaluation)
     policy = PromotionPolicy(settings.PROMOTION_ACCURACY_FLOOR, settings.PROMOTION_RECALL_TOLERANCE)
     decision = decide_promotion(candidate_scores, active_scores, policy)
-
-    trained_on = data.pools.lab_train + data.pools.field
     snapshot = json.dumps({"train": [_snapshot_entry(image.image) for image in trained_on]})
     version = classifier_services.register_model_version(
-        out_dir,
+        candidate.out_dir,
         created_by=run.created_by,
         metrics={"training": summary["fit"], "train_seconds": summary["train_seconds"]},
         parent=active,
         notes=f"retraining run {run.pk}",
     )
-    stored += [version.model_file.name]
+    stored += [version.model_file.name, *version.file_hashes]  # the TFLite and the Keras file
     version.data_snapshot.save("data.json", ContentFile(snapshot.encode()), save=False)
     stored.append(version.data_snapshot.name)
     version.evaluation_set = evaluation_set
@@ -180,7 +215,8 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
         "classes": summary["classes"],
         "decision_rule": summary["decision_rule"],
     }
-    services.finish_training_run(run.pk, metrics=metrics, model_version=version)
+    if not services.finish_training_run(run.pk, metrics=metrics, model_version=version):
+        raise RunNoLongerRunning(f"run {run.pk} could not be finished")
     return "promoted" if decision.promote else "candidate"
 
 

@@ -53,6 +53,11 @@ def record_training_progress(
     )
 
 
+def beat_training_run(run_id: int) -> bool:
+    """A running run's worker is alive (the heartbeat thread, between progress reports)."""
+    return _transition(run_id, {Status.RUNNING}, heartbeat_at=timezone.now())
+
+
 def finish_training_run(
     run_id: int, metrics: dict | None = None, artifact_path: str | None = None, model_version=None
 ) -> bool:

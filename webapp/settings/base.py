@@ -244,6 +244,7 @@ RETRAIN_IMAGE_SIZE = env.int("RETRAIN_IMAGE_SIZE", default=128)
 RETRAIN_HEAD_EPOCHS = env.int("RETRAIN_HEAD_EPOCHS", default=40)  # a cap; early stopping ends sooner
 RETRAIN_MAX_PER_CLASS = env.int("RETRAIN_MAX_PER_CLASS", default=None)
 RETRAIN_STALE_SECONDS = env.int("RETRAIN_STALE_SECONDS", default=900)  # no heartbeat: the worker died
+TRAINING_HEARTBEAT_SECONDS = env.int("TRAINING_HEARTBEAT_SECONDS", default=30)  # from a thread, while training
 PROMOTION_ACCURACY_FLOOR = env.float("PROMOTION_ACCURACY_FLOOR", default=0.8)
 PROMOTION_RECALL_TOLERANCE = env.float("PROMOTION_RECALL_TOLERANCE", default=0.05)
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from training.experiments import StudySettings, quick_settings
+from training.runner import Heartbeat
 
 
 class Command(BaseCommand):
@@ -115,7 +116,7 @@ class Command(BaseCommand):
         self.stdout.write(f"training run {run.pk}: study into {out_dir}")
         progress = StudyProgress(bars=not options["no_progress"], reporter=DatabaseReporter(run.pk))
         try:
-            with _sigterm_interrupts():
+            with _sigterm_interrupts(), Heartbeat(run.pk):
                 outcome = run_study(
                     study_settings, data_dir, field_dir, out_dir, progress=progress, log=self.stdout.write
                 )
