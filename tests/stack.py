@@ -64,6 +64,13 @@ class Stack:
         self.start("web", web_command(port=self.web_port, workers=1, threads=4))
         self.wait_until(lambda: self._answers("/healthz"), 30, "web")  # any answer: 503 is an answer
 
+    def restart_web(self) -> None:
+        """Stop the web process as a deploy does (SIGTERM, requests in flight finish) and start it again."""
+        process = self.processes.pop("web")
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        self.start_web()
+
     def start_worker(self, name: str = "worker", concurrency: int = 1, queues: str = "inference") -> subprocess.Popen:
         process = self.start(name, worker_command(queues, concurrency, f"{name}-{self.redis_port}@localhost"))
         self.wait_until(lambda: b" ready." in self.logs[name].read_bytes(), 60, name)

@@ -17,7 +17,7 @@ from ipware import get_client_ip
 
 
 def client_ip(request: HttpRequest) -> str:
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = request.META.get("REMOTE_ADDR", "")  # empty only for requests made in code (force_login)
     proxies = settings.TRUSTED_PROXY_COUNT
     if not proxies:
         return remote
