@@ -54,16 +54,26 @@ class Tally:
             self.errors[kind] += 1
 
 
+def request(client: Client, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    """One request; a kept-alive connection the server closed meanwhile (its keep-alive timeout,
+    or a restart) is opened again once, as browsers do, before it counts as no answer."""
+    try:
+        return client.request(method, path, body, headers)
+    except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+        return client.request(method, path, body, headers)
+
+
 def farmer(url: str, photos: list[bytes], stop_at: float, tally: Tally, number: int) -> None:
-    """Uploads a photo, polls for its answer (as the result page does), and again, until stop_at."""
+    """Uploads a photo, polls for its answer each second (as the result page does), reads it for
+    5 to 15 seconds, and again, until stop_at."""
     client, rng = Client(url), random.Random(number)
     address = f"41.210.{number // 256}.{number % 256}"  # what the proxy would append for her
     while time.time() < stop_at:
         body, headers = multipart(rng.choice(photos))
         started = time.time()
         try:
-            status, content = client.request(
-                "POST", "/api/v1/submissions", body, {**headers, "X-Forwarded-For": address}
+            status, content = request(
+                client, "POST", "/api/v1/submissions", body, {**headers, "X-Forwarded-For": address}
             )
         except (OSError, http.client.HTTPException) as error:
             tally.error(f"upload: no answer ({type(error).__name__})")
@@ -82,7 +92,7 @@ def farmer(url: str, photos: list[bytes], stop_at: float, tally: Tally, number: 
         while time.time() < stop_at:
             time.sleep(1)
             try:
-                status, content = client.request("GET", f"/api/v1/submissions/{submission_id}")
+                status, content = request(client, "GET", f"/api/v1/submissions/{submission_id}")
             except (OSError, http.client.HTTPException) as error:
                 tally.error(f"poll: no answer ({type(error).__name__})")
                 continue
@@ -92,6 +102,7 @@ def farmer(url: str, photos: list[bytes], stop_at: float, tally: Tally, number: 
                 continue
             if json.loads(content).get("status") != "pending":
                 break
+        time.sleep(rng.uniform(5, 15))  # reads the advice, walks to the next plant
 
 
 def chaos(stack, stop_at: float, tally: Tally, rng: random.Random, workers: list[str]) -> None:
@@ -213,7 +224,7 @@ def report(tally: Tally, elapsed: float, settle: float) -> None:
         print(f"  {count:5d}  {kind}")
     if times:
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-        print(f"upload to diagnosis: p50 {statistics.median(times):.1f} s, p95 {p95:.1f} s, max {times[-1]:.1f} s")
+        print(f"upload to diagnosis: p50 {statistics.median(times):.2f} s, p95 {p95:.2f} s, max {times[-1]:.1f} s")
     if lost or set(tally.server_errors) - {503}:
         sys.exit(1)
 
