@@ -204,6 +204,24 @@ def broker_down(monkeypatch):
 
 
 @pytest.fixture
+def s3_media(settings, tmp_path):
+    """Media on S3 (moto's in-process mock, bucket ``potato-media``); yields a function listing its keys."""
+    moto = pytest.importorskip("moto")
+    import boto3
+
+    with moto.mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="potato-media")
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {"BACKEND": "storages.backends.s3.S3Storage",
+                        "OPTIONS": {"bucket_name": "potato-media", "region_name": "us-east-1"}},
+        }  # fmt: skip
+        settings.MODEL_CACHE_DIR = tmp_path / "model-cache"
+        yield lambda: [item["Key"] for item in s3.list_objects_v2(Bucket="potato-media").get("Contents", [])]
+
+
+@pytest.fixture
 def active_model(db):
     from django.core.files.storage import default_storage
 

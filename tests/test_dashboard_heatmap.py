@@ -105,30 +105,17 @@ def test_training_worker_computes_the_heatmap(client, keras_version, training_wo
 
 
 @pytest.mark.django_db
-def test_heatmap_on_s3_storage(keras_model_dir, settings, tmp_path):
+def test_heatmap_on_s3_storage(keras_model_dir, s3_media, tmp_path):
     """Media on S3 (moto): the Keras model is read through a cached local copy, not a storage path."""
-    moto = pytest.importorskip("moto")
-    import boto3
-
     from classifier import heatmaps
     from classifier.services import register_model_version
     from classifier.tasks import compute_heatmap
 
-    with moto.mock_aws():
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="potato-media")
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": {"BACKEND": "storages.backends.s3.S3Storage",
-                        "OPTIONS": {"bucket_name": "potato-media", "region_name": "us-east-1"}},
-        }  # fmt: skip
-        settings.MODEL_CACHE_DIR = tmp_path / "model-cache"
-        version = register_model_version(keras_model_dir, created_by="test")
-        submission = diagnosed(version, label="late_blight", confidence=0.5)
-        assert heatmaps.request_heatmap(submission) is not None
-        assert compute_heatmap.run(str(submission.pk)) == Heatmap.Status.DONE
-        heatmap = Heatmap.objects.get(pk=submission.pk)
-        keys = [o["Key"] for o in boto3.client("s3", region_name="us-east-1").list_objects_v2(
-            Bucket="potato-media")["Contents"]]  # fmt: skip
-        assert heatmap.error == "" and heatmap.image.name in keys
-        cached = list((tmp_path / "model-cache").iterdir())
-        assert [path.name for path in cached] == [f"{version.file_hashes[heatmaps.keras_model_name(version)]}.keras"]
+    version = register_model_version(keras_model_dir, created_by="test")
+    submission = diagnosed(version, label="late_blight", confidence=0.5)
+    assert heatmaps.request_heatmap(submission) is not None
+    assert compute_heatmap.run(str(submission.pk)) == Heatmap.Status.DONE
+    heatmap = Heatmap.objects.get(pk=submission.pk)
+    assert heatmap.error == "" and heatmap.image.name in s3_media()
+    cached = [path.name for path in (tmp_path / "model-cache").iterdir()]
+    assert cached == [f"{version.file_hashes[heatmaps.keras_model_name(version)]}.keras"]

@@ -101,29 +101,16 @@ def test_health_reports_database_broker_and_storage(client, redis_url):
     assert body == {"ok": True, "checks": {"database": True, "broker": True, "storage": True}}
 
 
-def test_media_on_s3_compatible_storage(client, settings, active_model, tmp_path):
-    moto = pytest.importorskip("moto")
-    import boto3
+def test_media_on_s3_compatible_storage(client, settings, active_model, s3_media, tmp_path):
+    from classifier.inference import local_model_path
+    from classifier.services import register_model_version
 
-    with moto.mock_aws():
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="potato-media")
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": {"BACKEND": "storages.backends.s3.S3Storage",
-                        "OPTIONS": {"bucket_name": "potato-media", "region_name": "us-east-1"}},
-        }  # fmt: skip
-        settings.MODEL_CACHE_DIR = tmp_path / "model-cache"
-        from classifier.inference import local_model_path
-        from classifier.services import register_model_version
-
-        response = client.post("/api/v1/submissions", {"image": photo()})
-        submission = Submission.objects.get(pk=response.json()["id"])
-        keys = [o["Key"] for o in boto3.client("s3", region_name="us-east-1").list_objects_v2(
-            Bucket="potato-media")["Contents"]]  # fmt: skip
-        assert submission.image.name in keys
-        version = register_model_version(settings.DEFAULT_MODEL_DIR, created_by="test")
-        path = local_model_path(version)
-        assert path.is_relative_to(tmp_path) and path.stat().st_size == version.model_file.size
+    response = client.post("/api/v1/submissions", {"image": photo()})
+    submission = Submission.objects.get(pk=response.json()["id"])
+    assert submission.image.name in s3_media()
+    version = register_model_version(settings.DEFAULT_MODEL_DIR, created_by="test")
+    path = local_model_path(version)
+    assert path.is_relative_to(tmp_path) and path.stat().st_size == version.model_file.size
 
 
 def test_login_is_throttled_after_repeated_failures(client, settings):
