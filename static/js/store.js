@@ -119,14 +119,15 @@
     });
   }
 
-  // Asks for the answers still being worked out, and for officers' answers to photos sent in the
-  // last REVIEW_DAYS days (an officer may answer, or correct, days later); keeps them for offline.
+  // Asks for the answers still being worked out, and for an officer's answer to photos of the last
+  // REVIEW_DAYS days that have none yet (one small request each: data costs farmers money; the
+  // result page itself shows a later correction); keeps them for offline.
   var REVIEW_DAYS = 30;
   function refresh(api) {
     var since = Date.now() - REVIEW_DAYS * 24 * 3600 * 1000;
     return all().then(function (items) {
       return Promise.all(items.filter(function (item) {
-        return item.submissionId && (item.status === "pending" || (item.status === "done" && item.createdAt > since));
+        return item.submissionId && (item.status === "pending" || (item.status === "done" && !item.review && item.createdAt > since));
       }).map(function (item) {
         return fetch(api + "/" + item.submissionId, { headers: { Accept: "application/json" }, cache: "no-store" })
           .then(function (response) { return response.ok ? response.json() : null; })
