@@ -137,3 +137,44 @@ def test_balanced_weights_give_each_class_and_each_domain_of_a_class_the_same_we
     assert weights.mean() == pytest.approx(1.0)
     by_class = balanced_weights(labels, domains, "class")
     assert by_class[0] == pytest.approx(by_class[95])
+
+
+def test_a_fine_tuned_recipe_serves_the_backbone_top_it_trained(tiny_data, tmp_path):
+    """(c): the top of the backbone trains on cached activations; the served model carries it."""
+    from training.architecture import backbone_of, build_classifier
+    from training.field_features import compute_view_features
+    from training.field_recipe import class_names_for, compose_model, fit_head, predict_plain, training_rows
+    from training.field_views import load_working_image, plain
+
+    from django.conf import settings
+
+    # ImageNet's: a random backbone saturates its last ReLU6 and passes no gradient to fine-tune.
+    weights = str(Path(settings.DATA_ROOT).parent / "weights" / "mobilenet_v2_1.0_224_imagenet_no_top.h5")
+    recipe = scaled(ARMS["fine_tuned"], image_size=32, epochs=2, fine_tune_epochs=2, batch_size=32)
+    pools = collect_pools(**tiny_data, reject_label=REJECT)
+    images = pools.everything
+    boundary = recipe.boundary()
+    features = compute_view_features(images, REJECT, 32, weights, copies=1, boundary=boundary, log=lambda m: None)
+    assert features.plain.shape[1:] == tuple(
+        build_classifier(2, 32, weights=None).get_layer("mobilenetv2").get_layer(boundary).output.shape[1:]
+    )
+    class_names = class_names_for(images, recipe, REJECT)
+    rows = training_rows(images, range(len(images)), features, class_names, recipe, REJECT)
+    head, fit = fit_head(rows, [image.group for image in images], len(class_names), recipe, weights)
+    assert fit["head_epochs"] >= 1 and fit["fine_tune_epochs"] >= 1
+
+    served = compose_model(head, 32, weights)
+    untouched = backbone_of(build_classifier(len(class_names), 32, weights=weights))
+    last_conv = "Conv_1"
+    assert not np.allclose(
+        backbone_of(served).get_layer(last_conv).get_weights()[0], untouched.get_layer(last_conv).get_weights()[0]
+    )
+    first_conv = "Conv1"  # below the boundary: frozen, the same as loaded
+    np.testing.assert_array_equal(
+        backbone_of(served).get_layer(first_conv).get_weights()[0], untouched.get_layer(first_conv).get_weights()[0]
+    )
+    positions = list(range(6))
+    photos = np.stack([plain(load_working_image(images[i].path), 32) for i in positions]).astype(np.float32)
+    np.testing.assert_allclose(
+        served.predict(photos, verbose=0), predict_plain(head, features, positions), atol=2e-2
+    )  # the cached activations are float16

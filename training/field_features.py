@@ -1,8 +1,10 @@
 """Backbone features of every view of every photo, computed once and cached on disk.
 
-The field recipe trains its classifier head on a frozen ImageNet backbone, so a view's features
-never change between folds, arms or repeats: they are computed once per image size and kept in an
-``.npz`` file named after what they depend on (photos, views, seed, size, weights).
+The field recipe trains its classifier head (and, when it fine-tunes, the top of the backbone) on a
+frozen ImageNet backbone, so a view's activations at the frozen boundary never change between
+folds, arms or repeats: they are computed once per image size and boundary and kept in an ``.npz``
+file named after what they depend on (photos, views, seed, size, weights, boundary). Without a
+boundary the cached activations are the pooled features the head reads.
 
 Per photo: the plain view (what the worker sees), ``copies`` field-like views, and for lab
 potato photos ``copies`` views pasted onto field photos of other crops (``background`` says which
@@ -32,12 +34,16 @@ BATCH = 64
 
 @dataclass
 class ViewFeatures:
-    """Features (float16 on disk, float32 in use) of the views of ``keys``, in that order."""
+    """Activations (float16 on disk, float32 in use) of the views of ``keys``, in that order.
+
+    ``shape`` below is one view's activations: ``(d,)`` pooled features, or the boundary layer's
+    ``(height, width, channels)`` when the recipe fine-tunes the top of the backbone.
+    """
 
     keys: list[str]
-    plain: np.ndarray  # (n, d)
-    field_like: np.ndarray  # (n, copies, d)
-    pasted: np.ndarray  # (n, copies, d); zeros where a photo has no pasted views
+    plain: np.ndarray  # (n, *shape)
+    field_like: np.ndarray  # (n, copies, *shape)
+    pasted: np.ndarray  # (n, copies, *shape); zeros where a photo has no pasted views
     background: np.ndarray  # (n, copies) index into keys of the pasted view's background, -1 for none
 
     def index(self) -> dict[str, int]:
@@ -54,11 +60,19 @@ def is_background(image: PoolImage, reject_label: str) -> bool:
     return image.domain == FIELD and image.label == reject_label
 
 
-def cache_path(cache_dir: Path, images: Sequence[PoolImage], image_size: int, copies: int, seed: int, weights) -> Path:
-    fingerprint = hashlib.sha256(
-        json.dumps([[image.key for image in images], image_size, copies, seed, Path(str(weights)).name]).encode()
-    ).hexdigest()[:16]
-    return Path(cache_dir) / f"features-{image_size}px-{copies}x-{fingerprint}.npz"
+def cache_path(
+    cache_dir: Path,
+    images: Sequence[PoolImage],
+    image_size: int,
+    copies: int,
+    seed: int,
+    weights,
+    boundary: str | None = None,
+) -> Path:
+    described = [[image.key for image in images], image_size, copies, seed, Path(str(weights)).name]
+    fingerprint = hashlib.sha256(json.dumps(described + ([boundary] if boundary else [])).encode()).hexdigest()[:16]
+    at = f"-{boundary}" if boundary else ""
+    return Path(cache_dir) / f"features-{image_size}px{at}-{copies}x-{fingerprint}.npz"
 
 
 def compute_view_features(
@@ -70,15 +84,17 @@ def compute_view_features(
     seed: int = 2026,
     cache_dir: Path | None = None,
     log: Callable[[str], None] = logger.info,
+    boundary: str | None = None,
 ) -> ViewFeatures:
-    """Every view's features, from the cache when it has them."""
-    path = cache_path(cache_dir, images, image_size, copies, seed, weights) if cache_dir else None
+    """Every view's features (or activations at the backbone layer ``boundary``), from the cache
+    when it has them."""
+    path = cache_path(cache_dir, images, image_size, copies, seed, weights, boundary) if cache_dir else None
     if path and path.exists():
         log(f"features from cache {path}")
         return _load(path)
     started = time.monotonic()
     backgrounds = [i for i, image in enumerate(images) if is_background(image, reject_label)]
-    extractor = _extractor(image_size, weights)
+    extractor = _extractor(image_size, weights, boundary)
     views_per_photo = [1 + copies + (copies if takes_paste(image, reject_label) else 0) for image in images]
     total = sum(views_per_photo)
     log(f"computing features of {total} views of {len(images)} photos at {image_size} px")
@@ -99,10 +115,10 @@ def compute_view_features(
     def background_image(position: int):
         return load_working_image(images[position].path)
 
-    dimension = extractor.output_shape[-1]
-    plain_features = np.zeros((len(images), dimension), np.float16)
-    field_features = np.zeros((len(images), copies, dimension), np.float16)
-    pasted_features = np.zeros((len(images), copies, dimension), np.float16)
+    shape = tuple(extractor.output_shape[1:])
+    plain_features = np.zeros((len(images), *shape), np.float16)
+    field_features = np.zeros((len(images), copies, *shape), np.float16)
+    pasted_features = np.zeros((len(images), copies, *shape), np.float16)
     background = np.full((len(images), copies), -1, np.int32)
     done = 0
     chunk = 32  # photos per batch of views
@@ -133,13 +149,17 @@ def compute_view_features(
     return result
 
 
-def _extractor(image_size: int, weights: str | None):
-    """Images (0..255) to the backbone's pooled features, BatchNormalization in inference mode."""
+def _extractor(image_size: int, weights: str | None, boundary: str | None = None):
+    """Images (0..255) to the backbone's pooled features, or to its activations at ``boundary``;
+    BatchNormalization in inference mode."""
     import keras
 
-    from training.architecture import build_classifier
+    from training.architecture import build_classifier, feature_extractor
 
     model = build_classifier(2, image_size, weights=weights)
+    if boundary:
+        frozen = feature_extractor(model, [boundary])
+        return keras.Model(frozen.input, frozen.outputs[0], name=f"activations_at_{boundary}")
     return keras.Model(model.input, model.get_layer("dropout").input, name="pooled_features")
 
 

@@ -44,6 +44,12 @@ ARMS = {
     "full_hidden": Recipe("full_hidden", hidden_units=256, note="(a) + (b), a hidden layer of 256: the shipped recipe"),
     "full_224": Recipe("full_224", image_size=224, hidden_units=256, note="the shipped recipe at 224 px input"),
     "no_wilt": Recipe("no_wilt", bacterial_wilt=False, note="(a) + (b) without the bacterial wilt class"),
+    "fine_tuned": Recipe(
+        "fine_tuned",
+        hidden_units=256,
+        fine_tune_layers=12,
+        note="(a) + (b), a hidden layer of 256, the backbone's last block and top convolution fine-tuned (c)",
+    ),
 }
 CHOSEN = "full_hidden"
 
@@ -82,7 +88,7 @@ def run_protocol(
     lab_holdout = list(range(len(pools.lab_train), len(pools.lab_train) + len(pools.lab_holdout)))
     field = list(range(len(pools.lab_train) + len(pools.lab_holdout), len(images)))
     _write_json(out_dir / "photos.json", [_photo_entry(image) for image in images])
-    features: dict[int, ViewFeatures] = {}
+    features: dict[tuple[int, str | None], ViewFeatures] = {}
     for repeat in range(repeats):
         assignment = field_folds([images[i] for i in field], folds, repeat)
         split = {images[i].key: int(f) for i, f in zip(field, assignment, strict=True)}
@@ -93,13 +99,30 @@ def run_protocol(
                 path = out_dir / "results" / arm / f"r{repeat}-f{fold}.json"
                 if path.exists():
                     continue
-                if recipe.image_size not in features:
-                    features[recipe.image_size] = compute_view_features(
-                        images, reject_label, recipe.image_size, weights, copies, cache_dir=cache_dir, log=log
+                boundary = recipe.boundary()
+                if (recipe.image_size, boundary) not in features:
+                    features[recipe.image_size, boundary] = compute_view_features(
+                        images,
+                        reject_label,
+                        recipe.image_size,
+                        weights,
+                        copies,
+                        cache_dir=cache_dir,
+                        log=log,
+                        boundary=boundary,
                     )
                 test = [i for i, f in zip(field, assignment, strict=True) if f == fold]
                 train = lab_train + [i for i, f in zip(field, assignment, strict=True) if f != fold]
-                result = run_fold(images, features[recipe.image_size], recipe, train, test, lab_holdout, reject_label)
+                result = run_fold(
+                    images,
+                    features[recipe.image_size, boundary],
+                    recipe,
+                    train,
+                    test,
+                    lab_holdout,
+                    reject_label,
+                    weights,
+                )
                 result.update(arm=arm, repeat=repeat, fold=fold)
                 _write_json(path, result)
                 fit = result["fit"]
@@ -115,13 +138,14 @@ def run_fold(
     test: Sequence[int],
     lab_holdout: Sequence[int],
     reject_label: str,
+    weights: str | None = None,
 ) -> dict:
     """Train one head on ``train`` and predict ``test`` (field) and ``lab_holdout``."""
     import keras
 
     class_names = class_names_for(images, recipe, reject_label)
     rows = training_rows(images, train, features, class_names, recipe, reject_label, excluded_backgrounds=set(test))
-    head, fit = fit_head(rows, [images[i].group for i in range(len(images))], len(class_names), recipe)
+    head, fit = fit_head(rows, [images[i].group for i in range(len(images))], len(class_names), recipe, weights)
     evaluated = [i for i in list(test) + list(lab_holdout) if recipe.keeps(images[i])]
     probabilities = predict_plain(head, features, evaluated)
     keras.backend.clear_session()
@@ -152,7 +176,14 @@ def train_final_head(
     """
     images = pools.everything
     features = compute_view_features(
-        images, reject_label, recipe.image_size, weights, copies, cache_dir=cache_dir, log=log
+        images,
+        reject_label,
+        recipe.image_size,
+        weights,
+        copies,
+        cache_dir=cache_dir,
+        log=log,
+        boundary=recipe.boundary(),
     )
     class_names = class_names_for(images, recipe, reject_label)
     lab_holdout = set(range(len(pools.lab_train), len(pools.lab_train) + len(pools.lab_holdout)))
@@ -160,7 +191,7 @@ def train_final_head(
     rows = training_rows(images, train, features, class_names, recipe, reject_label)
     if shuffle_labels:
         rows.labels = np.random.default_rng(recipe.seed).permutation(rows.labels)
-    head, fit = fit_head(rows, [image.group for image in images], len(class_names), recipe)
+    head, fit = fit_head(rows, [image.group for image in images], len(class_names), recipe, weights)
     log(f"final head: {fit['epochs']} epochs on {fit['rows']} rows in {fit['seconds']} s")
     return head, class_names, fit | {"counts": rows.counts}
 

@@ -10,6 +10,12 @@ of a frozen ImageNet MobileNetV2 (``training.field_features``) from:
 
 :func:`fit_head` trains on rows chosen by :func:`training_rows`; :func:`compose_model` puts the
 head on the backbone as one Keras model for TFLite export and Grad-CAM.
+
+A recipe with ``fine_tune_layers`` goes one step further, as keras.io's transfer-learning guide
+does: the head is trained first, then the top ``fine_tune_layers`` backbone layers train with it at
+a low learning rate (BatchNormalization stays frozen, in inference mode). The frozen part's
+activations at the boundary (``training.architecture.frozen_boundary``) are cached like the
+pooled features, so fine-tuning costs only the top's share of the network.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from training.architecture import backbone_of, build_classifier, set_trainable_layers, trainable_part
 from training.datasets import hash_fraction
 from training.field_data import FIELD, PoolImage
 from training.field_features import ViewFeatures
@@ -45,11 +52,24 @@ class Recipe:
     batch_size: int = 256
     dropout: float = 0.5
     hidden_units: int = 0  # a hidden ReLU layer before the classifier (0: the study's single layer)
+    fine_tune_layers: int = 0  # top backbone layers trained after the head (0: the backbone stays frozen)
+    fine_tune_learning_rate: float = 1e-4
+    fine_tune_epochs: int = 8
     seed: int = 2026
     note: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def boundary(self) -> str | None:
+        """The backbone layer whose activations the recipe trains on (``None``: pooled features)."""
+        if not self.fine_tune_layers:
+            return None
+        from training.architecture import build_classifier, frozen_boundary, set_trainable_layers
+
+        model = build_classifier(2, self.image_size, weights=None)
+        set_trainable_layers(model, self.fine_tune_layers)
+        return frozen_boundary(model)
 
     def keeps(self, image: PoolImage) -> bool:
         """Whether a photo takes part at all (bacterial wilt photos leave with their class)."""
@@ -149,10 +169,13 @@ def head_model(dimension: int, classes: int, dropout: float, hidden_units: int =
     return keras.Model(inputs, outputs, name="head")
 
 
-def fit_head(rows: Rows, group_keys: Sequence[str], classes: int, recipe: Recipe):
-    """Train the head; a tenth of the photos (by group) is the validation data for early stopping.
+def fit_head(rows: Rows, group_keys: Sequence[str], classes: int, recipe: Recipe, weights: str | None = None):
+    """Train the head (then, with ``fine_tune_layers``, the top of the backbone with it); a tenth
+    of the photos (by group) is the validation data for early stopping.
 
-    Returns the Keras head and a summary (epochs run, best validation loss, seconds).
+    Returns the trained Keras model, whose input is one view's cached activations, and a summary
+    (epochs run, best validation loss, seconds). ``weights`` (the backbone's) matter only when the
+    recipe fine-tunes.
     """
     import keras
     import tensorflow as tf
@@ -163,36 +186,70 @@ def fit_head(rows: Rows, group_keys: Sequence[str], classes: int, recipe: Recipe
     if is_validation.all() or not is_validation.any():  # too few groups to hash: every tenth row
         is_validation = np.arange(len(rows.labels)) % 10 == 0
 
-    def dataset(mask: np.ndarray, shuffle: bool):
-        data = tf.data.Dataset.from_tensor_slices((rows.features[mask], rows.labels[mask], rows.weights[mask]))
+    def dataset(inputs: np.ndarray, mask: np.ndarray, shuffle: bool):
+        data = tf.data.Dataset.from_tensor_slices((inputs[mask], rows.labels[mask], rows.weights[mask]))
         if shuffle:
             data = data.shuffle(int(mask.sum()), seed=recipe.seed, reshuffle_each_iteration=True)
         return data.batch(recipe.batch_size).prefetch(tf.data.AUTOTUNE)
 
-    model = head_model(rows.features.shape[1], classes, recipe.dropout, recipe.hidden_units)
-    model.compile(
-        optimizer=keras.optimizers.Adam(recipe.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        weighted_metrics=["accuracy"],
-    )
-    history = model.fit(
-        dataset(~is_validation, shuffle=True),
-        validation_data=dataset(is_validation, shuffle=False),
-        epochs=recipe.epochs,
-        shuffle=False,  # the tf.data pipeline shuffles
-        callbacks=[
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience, restore_best_weights=True)
-        ],
-        verbose=0,
-    )
-    losses = history.history["val_loss"]
+    def fit(model, inputs: np.ndarray, learning_rate: float, epochs: int) -> list[float]:
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss="sparse_categorical_crossentropy",
+            weighted_metrics=["accuracy"],
+        )
+        history = model.fit(
+            dataset(inputs, ~is_validation, shuffle=True),
+            validation_data=dataset(inputs, is_validation, shuffle=False),
+            epochs=epochs,
+            shuffle=False,  # the tf.data pipeline shuffles
+            callbacks=[
+                keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience, restore_best_weights=True)
+            ],
+            verbose=0,
+        )
+        return history.history["val_loss"]
+
+    if recipe.fine_tune_layers:
+        full, model = fine_tunable_model(classes, recipe, weights)
+        # The head first, on the pooled features of the still-frozen top (computed once, not per epoch).
+        pooled = model.get_layer("backbone_top").predict(rows.features, batch_size=512, verbose=0)
+        head = head_model(pooled.shape[1], classes, recipe.dropout, recipe.hidden_units)
+        losses = fit(head, pooled, recipe.learning_rate, recipe.epochs)
+        for layer in head.layers:
+            if layer.weights:
+                full.get_layer(layer.name).set_weights(layer.get_weights())
+        set_trainable_layers(full, recipe.fine_tune_layers)  # the boundary stays where it was cached
+        tuned = fit(model, rows.features, recipe.fine_tune_learning_rate, recipe.fine_tune_epochs)
+        stages = {"head_epochs": len(losses), "fine_tune_epochs": len(tuned)}
+        losses = losses + tuned
+    else:
+        model = head_model(rows.features.shape[1], classes, recipe.dropout, recipe.hidden_units)
+        losses = fit(model, rows.features, recipe.learning_rate, recipe.epochs)
+        stages = {}
     return model, {
         "epochs": len(losses),
         "best_epoch": int(np.argmin(losses)) + 1,
         "val_loss": round(float(min(losses)), 4),
         "rows": int(len(rows.labels)),
         "seconds": round(time.monotonic() - started, 1),
-    }
+    } | stages
+
+
+def fine_tunable_model(classes: int, recipe: Recipe, weights: str | None):
+    """The served classifier with its backbone frozen, and the part of it after the recipe's
+    boundary (sharing its layers), which trains on cached activations."""
+    full = build_classifier(
+        classes,
+        recipe.image_size,
+        weights=weights,
+        dropout=recipe.dropout,
+        head_activation="relu" if recipe.hidden_units else None,
+        head_units=recipe.hidden_units or 128,
+    )
+    boundary = recipe.boundary()
+    set_trainable_layers(full, "head")
+    return full, trainable_part(full, boundary)
 
 
 def predict_plain(head, features: ViewFeatures, positions: Sequence[int]) -> np.ndarray:
@@ -203,11 +260,11 @@ def predict_plain(head, features: ViewFeatures, positions: Sequence[int]) -> np.
 
 
 def compose_model(head, image_size: int, weights: str | None):
-    """The served model: ``build_classifier``'s backbone with the trained head's weights."""
-    from training.architecture import build_classifier
-
+    """The served model: ``build_classifier``'s backbone with the trained head's weights (and the
+    fine-tuned top of the backbone, when the head carries one)."""
     classes = head.get_layer("classes")
     hidden = next((layer for layer in head.layers if layer.name == "hidden"), None)
+    top = next((layer for layer in head.layers if layer.name == "backbone_top"), None)
     model = build_classifier(
         classes.units,
         image_size,
@@ -218,4 +275,9 @@ def compose_model(head, image_size: int, weights: str | None):
     )
     for layer in ([hidden] if hidden else []) + [classes]:
         model.get_layer(layer.name).set_weights(layer.get_weights())
+    if top is not None:
+        backbone = backbone_of(model)
+        for layer in top.layers:
+            if layer.weights:
+                backbone.get_layer(layer.name).set_weights(layer.get_weights())
     return model
