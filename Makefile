@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install install-dev run test lint browser bench bench-network migrate messages
+.PHONY: install install-dev run test test-fast lint browser bench bench-network migrate messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,18 +43,32 @@ lint: $(VENV)/.requirements-dev
 	$(PY) -m ruff check .
 
 PG_URL ?= postgres://postgres@127.0.0.1:5432/potato
+# The tiers (markers in pyproject.toml; tests/conftest.py marks `database`, `processes` and `browser` from fixtures)
+FAST_TIER := not tensorflow and not browser and not processes
+SQLITE_TIER := database and not tensorflow and not browser
 
-## test: the whole suite (lint, unit, integration with Redis + a Celery worker, browser), on SQLite
-## (or DATABASE_URL), then once more on the local PostgreSQL when one answers on 127.0.0.1:5432
+## test-fast: the tests that need no TensorFlow, browser or service process (about a minute and a half)
+test-fast: $(VENV)/.requirements-dev var/secret_key
+	$(PY) -m pytest -m "$(FAST_TIER)" --durations=10
+
+## test: lint; the whole suite once on PostgreSQL (DATABASE_URL, or the local one on 127.0.0.1:5432 when it
+## answers: production's database, as on CI), else on SQLite; then the database-touching tests again on SQLite
+## (what `make run` uses), with workers but without TensorFlow or the browser
 test: $(VENV)/.requirements-dev var/secret_key browser lint
-	$(PY) -m pytest
-	@if [ -n "$$DATABASE_URL" ]; then exit 0; fi; \
-	if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=2).close()" 2>/dev/null; then \
-		echo "== the whole suite again on PostgreSQL ($(PG_URL)) =="; \
-		DATABASE_URL=$(PG_URL) $(PY) -m pytest; \
-	else \
-		echo "No PostgreSQL on 127.0.0.1:5432: the PostgreSQL pass is skipped (set DATABASE_URL to run on one)"; \
-	fi
+	@url="$$DATABASE_URL"; \
+	if [ -z "$$url" ] && $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=2).close()" 2>/dev/null; then \
+		url=$(PG_URL); \
+	fi; \
+	case "$$url" in \
+	""|sqlite*) \
+		echo "== the whole suite on SQLite (no PostgreSQL answers on 127.0.0.1:5432; set DATABASE_URL to use one) =="; \
+		$(PY) -m pytest --durations=25 ;; \
+	*) \
+		echo "== the whole suite on $$url =="; \
+		DATABASE_URL=$$url $(PY) -m pytest --durations=25 || exit 1; \
+		echo "== the database-touching tests again on SQLite =="; \
+		env -u DATABASE_URL $(PY) -m pytest -m "$(SQLITE_TIER)" --durations=10 ;; \
+	esac
 
 ## bench: inference and upload-to-diagnosis latency, memory, cold start
 bench: $(VENV)/.requirements-dev

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,13 +23,32 @@ DATA_ROOT = Path(settings.DATA_ROOT)
 PLANTVILLAGE = DATA_ROOT / "plantvillage-potato"
 
 
+# -- test tiers (README, "Tests"): `make test-fast` runs what needs no TensorFlow, browser or process --
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(config, items):
-    if os.environ.get("RUN_SLOW") == "1":
-        return
-    skip_slow = pytest.mark.skip(reason="full-size run: set RUN_SLOW=1")
+    """Mark what a test needs from what it uses, so a tier cannot miss one by a forgotten marker:
+    ``database`` (it touches the database), ``processes`` (a Celery worker), ``browser``."""
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip_slow)
+        fixtures = set(item.fixturenames)
+        if item.get_closest_marker("django_db") or fixtures & DATABASE_FIXTURES:
+            item.add_marker(pytest.mark.database)
+        if "celery_worker_process" in fixtures:
+            item.add_marker(pytest.mark.processes)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def _tensorflow_only_where_marked(request):
+    """In a run that leaves TensorFlow out (`make test-fast`), a test that imports it anyway fails
+    and says which marker it lacks."""
+    yield
+    excluded = "not tensorflow" in (request.config.getoption("markexpr") or "")
+    if excluded and "tensorflow" in sys.modules and not request.node.get_closest_marker("tensorflow"):
+        pytest.fail(f"{request.node.nodeid} imports TensorFlow: mark it @pytest.mark.tensorflow")
 
 
 @pytest.fixture(scope="session")
@@ -235,6 +255,32 @@ def active_model(db):
     # make tests behave differently from a fresh clone.
     default_storage.delete(keras_model_name(version))
     return version
+
+
+@pytest.fixture
+def officer(db):
+    from tests.dashboard_helpers import PASSWORD
+    from webapp.accounts import create_officer
+
+    return create_officer("okello", PASSWORD)
+
+
+@pytest.fixture
+def dashboard_admin(db):
+    from tests.dashboard_helpers import PASSWORD
+    from webapp.accounts import create_officer
+
+    return create_officer("atim", PASSWORD, admin=True)
+
+
+@pytest.fixture
+def farmer(db):
+    """A signed-in user outside the dashboard's groups."""
+    from django.contrib.auth import get_user_model
+
+    from tests.dashboard_helpers import PASSWORD
+
+    return get_user_model().objects.create_user("farmer", password=PASSWORD)
 
 
 def wait_for_status(submission_id, timeout: float = 60.0, not_status: str = "pending") -> str:

@@ -4,33 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
 from classifier import services
 from classifier.decision import Diagnosis
 from classifier.models import Prediction, Submission
 from tests.images import jpeg_bytes
-from webapp.accounts import create_officer
 
 PASSWORD = "field visit in Kabale 2024"
-
-
-@pytest.fixture
-def officer(db):
-    return create_officer("okello", PASSWORD)
-
-
-@pytest.fixture
-def dashboard_admin(db):
-    return create_officer("atim", PASSWORD, admin=True)
-
-
-@pytest.fixture
-def farmer(db):
-    """A signed-in user outside the dashboard's groups."""
-    return get_user_model().objects.create_user("farmer", password=PASSWORD)
 
 
 def diagnosed(

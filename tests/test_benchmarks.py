@@ -12,10 +12,8 @@ import pytest
 from tests.browser import CHROMIUM
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")),
-    reason="the benchmarks make their own SQLite database: the SQLite pass covers them",
-)
+# Each benchmark starts its own stack (gunicorn, Redis, a worker) on its own SQLite database.
+pytestmark = pytest.mark.processes
 
 
 def benchmark_environment() -> dict[str, str]:
@@ -41,6 +39,7 @@ def test_inference_benchmark_prints_its_ratios():
     assert "Upload to diagnosis through gunicorn + Redis + worker" in output
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed (`make browser`)")
 def test_slow_network_benchmark_reaches_a_diagnosis():
     figures = json.loads(run_benchmark("benchmarks/slow_network.py", "--runs", "1", "--json"))

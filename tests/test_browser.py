@@ -4,7 +4,7 @@ import pytest
 
 from tests.images import heldout_photos
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from django.core.management import call_command
 
 from tests.images import DATA_ROOT, heldout_photos
 
+pytestmark = pytest.mark.tensorflow
+
 
 @pytest.mark.django_db
 def test_evaluate_model_prints_json_summary(active_model, tmp_path, capsys):

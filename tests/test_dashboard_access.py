@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.dashboard_helpers import PASSWORD, dashboard_admin, diagnosed, farmer, officer  # noqa: F401
+from tests.dashboard_helpers import PASSWORD, diagnosed
 from training.services import create_training_run
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def test_every_dashboard_view_is_guarded():
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_permission_matrix(client, method, active_model, officer, dashboard_admin, farmer):  # noqa: F811
+def test_permission_matrix(client, method, active_model, officer, dashboard_admin, farmer):
     submission = diagnosed(active_model)
     run = create_training_run("retrain", "atim")
     ids = {"submission_id": submission.pk, "run_id": run.pk, "number": active_model.number}
@@ -76,7 +76,7 @@ def test_permission_matrix(client, method, active_model, officer, dashboard_admi
                 assert response.status_code == 403, (name, method, user.username, response.status_code)
 
 
-def test_login_page_signs_an_officer_in_and_lands_on_the_queue(client, officer):  # noqa: F811
+def test_login_page_signs_an_officer_in_and_lands_on_the_queue(client, officer):
     page = client.get(reverse("login"))
     assert page.status_code == 200 and 'name="viewport"' in page.content.decode()
     response = client.post(reverse("login"), {"username": "okello", "password": PASSWORD})
@@ -87,14 +87,14 @@ def test_login_page_signs_an_officer_in_and_lands_on_the_queue(client, officer):
     assert "did not match" in wrong.content.decode()
 
 
-def test_logout_signs_out(client, officer):  # noqa: F811
+def test_logout_signs_out(client, officer):
     client.force_login(officer)
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get("/dashboard/").status_code == 302
 
 
-def test_a_farmer_sees_a_helpful_403(client, farmer):  # noqa: F811
+def test_a_farmer_sees_a_helpful_403(client, farmer):
     client.force_login(farmer)
     response = client.get("/dashboard/")
     assert response.status_code == 403

@@ -18,6 +18,8 @@ from tests.dashboard_helpers import PASSWORD, diagnosed
 from tests.images import heldout_photos
 from webapp.accounts import create_officer
 
+pytestmark = pytest.mark.tensorflow
+
 LABELS = ["early_blight", "healthy", "late_blight", "not_potato_leaf"]
 
 
@@ -79,7 +81,7 @@ def training_worker(django_db_setup, redis_url, media_root, tmp_path_factory):
         worker.stop()
 
 
-@pytest.mark.integration
+@pytest.mark.processes
 @pytest.mark.django_db(transaction=True)
 def test_training_worker_computes_the_heatmap(client, keras_version, training_worker):
     submission = diagnosed(keras_version, label="late_blight", image=heldout_photos("late_blight", 1)[0].read_bytes())

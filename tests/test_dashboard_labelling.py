@@ -7,10 +7,8 @@ from django.urls import reverse
 
 from classifier import heatmaps, labelling, selectors
 from classifier.models import Heatmap, Label, LabelClass, Prediction
-from tests.dashboard_helpers import (  # noqa: F401
-    dashboard_admin,
+from tests.dashboard_helpers import (
     diagnosed,
-    officer,
     prediction_of,
     without_keras_file,
 )
@@ -22,7 +20,7 @@ def label(client, submission, query="", **data):
     return client.post(reverse("dashboard:label", args=[submission.pk]), {"q": query, **data})
 
 
-def test_confirm_correct_and_reject_through_the_page(client, officer, active_model):  # noqa: F811
+def test_confirm_correct_and_reject_through_the_page(client, officer, active_model):
     first = diagnosed(active_model, confidence=0.4)
     second = diagnosed(active_model, confidence=0.5, label="healthy")
     third = diagnosed(active_model, confidence=0.6)
@@ -55,7 +53,7 @@ def test_confirm_correct_and_reject_through_the_page(client, officer, active_mod
     assert "All caught up" in client.get(reverse("dashboard:queue")).content.decode()
 
 
-def test_next_photo_keeps_the_filters(client, officer, active_model):  # noqa: F811
+def test_next_photo_keeps_the_filters(client, officer, active_model):
     a = diagnosed(active_model, confidence=0.3, district="kisoro")
     diagnosed(active_model, confidence=0.4, district="kabale")
     c = diagnosed(active_model, confidence=0.5, district="kisoro")
@@ -64,7 +62,7 @@ def test_next_photo_keeps_the_filters(client, officer, active_model):  # noqa: F
     assert response["Location"] == reverse("dashboard:review", args=[c.pk]) + "?district=kisoro"
 
 
-def test_relabelling_keeps_who_when_and_what_it_replaced(client, officer, dashboard_admin, active_model):  # noqa: F811
+def test_relabelling_keeps_who_when_and_what_it_replaced(client, officer, dashboard_admin, active_model):
     submission = diagnosed(active_model, label="late_blight")
     first = labelling.label_submission(submission.pk, officer, "late_blight")
     second = labelling.label_submission(submission.pk, dashboard_admin, "early_blight")
@@ -90,14 +88,14 @@ def test_relabelling_keeps_who_when_and_what_it_replaced(client, officer, dashbo
     assert "History (3)" in html and "atim" in html and "(replaced)" in html
 
 
-def test_the_same_verdict_twice_is_recorded_once(officer, active_model):  # noqa: F811
+def test_the_same_verdict_twice_is_recorded_once(officer, active_model):
     submission = diagnosed(active_model)
     one = labelling.label_submission(submission.pk, officer, "healthy")
     two = labelling.label_submission(submission.pk, officer, "healthy")
     assert one == two and Label.objects.count() == 1
 
 
-def test_picking_the_reject_class_is_a_reject_or_a_confirmation(officer, active_model):  # noqa: F811
+def test_picking_the_reject_class_is_a_reject_or_a_confirmation(officer, active_model):
     leaf = diagnosed(active_model, label="healthy")
     not_leaf = diagnosed(active_model, label="not_potato_leaf")
     assert labelling.label_submission(leaf.pk, officer, "not_potato_leaf").action == "reject"
@@ -105,7 +103,7 @@ def test_picking_the_reject_class_is_a_reject_or_a_confirmation(officer, active_
     assert (verdict.action, verdict.label) == ("confirm", "not_potato_leaf")
 
 
-def test_unknown_class_or_undiagnosed_photo_is_refused(client, officer, active_model):  # noqa: F811
+def test_unknown_class_or_undiagnosed_photo_is_refused(client, officer, active_model):
     submission = diagnosed(active_model)
     with pytest.raises(labelling.LabellingError, match="Unknown class"):
         labelling.label_submission(submission.pk, officer, "potato_virus_y")
@@ -117,7 +115,7 @@ def test_unknown_class_or_undiagnosed_photo_is_refused(client, officer, active_m
         labelling.label_submission("00000000-0000-0000-0000-000000000000", officer, "healthy")
 
 
-def test_admin_adds_potato_virus_y_and_officers_can_pick_it(client, officer, dashboard_admin, active_model):  # noqa: F811
+def test_admin_adds_potato_virus_y_and_officers_can_pick_it(client, officer, dashboard_admin, active_model):
     client.force_login(officer)
     assert client.post(reverse("dashboard:add-class"), {"name": "potato_virus_y"}).status_code == 403
 
@@ -150,7 +148,7 @@ def test_registering_a_model_adds_its_classes(active_model):
     ]
 
 
-def test_bulk_confirm_skips_photos_reviewed_meanwhile(client, officer, dashboard_admin, active_model):  # noqa: F811
+def test_bulk_confirm_skips_photos_reviewed_meanwhile(client, officer, dashboard_admin, active_model):
     photos = [diagnosed(active_model, label=name) for name in ("late_blight", "healthy", "early_blight")]
     labelling.label_submission(photos[2].pk, dashboard_admin, "healthy")
     client.force_login(officer)
@@ -168,13 +166,13 @@ def test_bulk_confirm_skips_photos_reviewed_meanwhile(client, officer, dashboard
     assert "Confirmed 2 photos." in messages and any("already reviewed" in m for m in messages)
 
 
-def test_bulk_confirm_with_nothing_ticked_says_so(client, officer, active_model):  # noqa: F811
+def test_bulk_confirm_with_nothing_ticked_says_so(client, officer, active_model):
     client.force_login(officer)
     response = client.post(reverse("dashboard:bulk-confirm"), {}, follow=True)
     assert "Tick the photos" in response.content.decode()
 
 
-def test_current_labels_for_retraining(officer, active_model):  # noqa: F811
+def test_current_labels_for_retraining(officer, active_model):
     a, b, c = (diagnosed(active_model) for _ in range(3))
     labelling.label_submission(a.pk, officer, "healthy")
     labelling.label_submission(a.pk, officer, "early_blight")
@@ -185,7 +183,7 @@ def test_current_labels_for_retraining(officer, active_model):  # noqa: F811
     assert selectors.current_label_for(c.pk) is None
 
 
-def test_heatmap_is_unavailable_without_a_keras_model(client, officer, active_model):  # noqa: F811
+def test_heatmap_is_unavailable_without_a_keras_model(client, officer, active_model):
     without_keras_file(active_model)
     submission = diagnosed(active_model)
     client.force_login(officer)
@@ -196,7 +194,7 @@ def test_heatmap_is_unavailable_without_a_keras_model(client, officer, active_mo
 
 def test_heatmap_is_asked_of_the_training_worker_once(
     client,
-    officer,  # noqa: F811
+    officer,
     active_model,
     monkeypatch,
     django_capture_on_commit_callbacks,

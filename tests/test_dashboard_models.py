@@ -12,7 +12,6 @@ from django.urls import reverse
 
 from classifier import selectors, services
 from classifier.models import ModelVersion, ModelVersionChange
-from tests.dashboard_helpers import dashboard_admin, farmer, officer  # noqa: F401
 from training import services as training_services
 from training.models import TrainingRun
 from training.retraining import evaluation_set_for
@@ -85,7 +84,7 @@ def finished_run(version, promoted, reasons=()):
 # -- permissions --------------------------------------------------------------------------------
 
 
-def test_anonymous_visitors_are_sent_to_sign_in_and_farmers_are_refused(client, farmer, active_model):  # noqa: F811
+def test_anonymous_visitors_are_sent_to_sign_in_and_farmers_are_refused(client, farmer, active_model):
     for url in ("/dashboard/training/", "/dashboard/models/"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -96,7 +95,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_farmers_are_refused(client, 
     assert not TrainingRun.objects.exists()
 
 
-def test_officers_see_both_pages_but_cannot_act(client, officer, active_model, enqueued):  # noqa: F811
+def test_officers_see_both_pages_but_cannot_act(client, officer, active_model, enqueued):
     v2 = candidate(active_model)
     run = training_services.create_training_run("retrain", "atim")
     client.force_login(officer)
@@ -125,7 +124,7 @@ def test_officers_see_both_pages_but_cannot_act(client, officer, active_model, e
 
 def test_retrain_now_queues_one_run_and_a_second_press_says_one_is_running(
     client,
-    dashboard_admin,  # noqa: F811
+    dashboard_admin,
     active_model,
     enqueued,
     django_capture_on_commit_callbacks,
@@ -154,7 +153,7 @@ def test_retrain_now_queues_one_run_and_a_second_press_says_one_is_running(
 
 def test_a_run_that_cannot_be_enqueued_is_failed_so_it_blocks_nothing(
     client,
-    dashboard_admin,  # noqa: F811
+    dashboard_admin,
     active_model,
     monkeypatch,
 ):
@@ -182,7 +181,7 @@ def test_a_run_that_cannot_be_enqueued_is_failed_so_it_blocks_nothing(
     assert TrainingRun.objects.get(status="queued").pk == sent[0][0]
 
 
-def test_cancel_a_queued_run_at_once_and_a_running_one_at_its_next_epoch(client, dashboard_admin, active_model):  # noqa: F811
+def test_cancel_a_queued_run_at_once_and_a_running_one_at_its_next_epoch(client, dashboard_admin, active_model):
     client.force_login(dashboard_admin)
     queued = training_services.create_training_run("retrain", "atim")
     response = client.post(reverse("dashboard:cancel-run", args=[queued.pk]), follow=True)
@@ -204,7 +203,7 @@ def test_cancel_a_queued_run_at_once_and_a_running_one_at_its_next_epoch(client,
     assert client.post(reverse("dashboard:cancel-run", args=[9999])).status_code == 404
 
 
-def test_progress_json_for_the_live_bar(client, officer, active_model):  # noqa: F811
+def test_progress_json_for_the_live_bar(client, officer, active_model):
     run = training_services.create_training_run("retrain", "atim")
     client.force_login(officer)
     url = reverse("dashboard:training-progress", args=[run.pk])
@@ -234,7 +233,7 @@ def test_progress_json_for_the_live_bar(client, officer, active_model):  # noqa:
     assert client.get(reverse("dashboard:training-progress", args=[9999])).status_code == 404
 
 
-def test_finished_and_failed_runs_show_their_outcome(client, officer, active_model):  # noqa: F811
+def test_finished_and_failed_runs_show_their_outcome(client, officer, active_model):
     refused = candidate(active_model, accuracy=0.7, note="accuracy 0.700 is below the floor 0.800")
     finished_run(refused, promoted=False, reasons=["accuracy 0.700 is below the floor 0.800"])
     failed = training_services.create_training_run("retrain", "cli")
@@ -252,7 +251,7 @@ def test_finished_and_failed_runs_show_their_outcome(client, officer, active_mod
 # -- model versions -----------------------------------------------------------------------------
 
 
-def test_models_page_compares_each_candidate_with_the_active_model(client, officer, active_model):  # noqa: F811
+def test_models_page_compares_each_candidate_with_the_active_model(client, officer, active_model):
     client.force_login(officer)
     page = client.get(reverse("dashboard:models")).content.decode()
     assert "No retraining yet" in page and "v1</strong> answers farmers now" in page
@@ -279,7 +278,7 @@ def test_models_page_compares_each_candidate_with_the_active_model(client, offic
     assert "Why it stayed a candidate" in section and "recall of healthy fell from 0.950 to 0.700" in section
 
 
-def test_promote_needs_a_confirmation_and_is_logged_with_the_user(client, dashboard_admin, active_model):  # noqa: F811
+def test_promote_needs_a_confirmation_and_is_logged_with_the_user(client, dashboard_admin, active_model):
     v2 = candidate(active_model, note="accuracy 0.700 is below the floor 0.800")
     client.force_login(dashboard_admin)
     models = client.get(reverse("dashboard:models")).content.decode()
@@ -318,7 +317,7 @@ def test_promote_needs_a_confirmation_and_is_logged_with_the_user(client, dashbo
     assert client.get(reverse("dashboard:promote", args=[99])).status_code == 404
 
 
-def test_roll_back_is_one_click_for_a_retired_version_and_is_logged(client, dashboard_admin, active_model):  # noqa: F811
+def test_roll_back_is_one_click_for_a_retired_version_and_is_logged(client, dashboard_admin, active_model):
     v2 = candidate(active_model)
     services.activate_model_version(v2, ModelVersionChange.Action.AUTO_PROMOTE, actor="retraining", reason="cleared")
     client.force_login(dashboard_admin)
@@ -350,7 +349,7 @@ def test_roll_back_is_one_click_for_a_retired_version_and_is_logged(client, dash
     assert client.get(reverse("dashboard:roll-back", args=[1])).status_code == 405
 
 
-def test_no_inline_scripts_or_styles(client, dashboard_admin, active_model):  # noqa: F811
+def test_no_inline_scripts_or_styles(client, dashboard_admin, active_model):
     candidate(active_model)
     training_services.create_training_run("retrain", "atim")
     client.force_login(dashboard_admin)
@@ -365,7 +364,7 @@ def test_no_inline_scripts_or_styles(client, dashboard_admin, active_model):  # 
 
 def test_query_counts_do_not_grow_with_runs_versions_or_changes(
     client,
-    officer,  # noqa: F811
+    officer,
     active_model,
     django_assert_max_num_queries,
 ):

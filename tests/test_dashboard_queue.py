@@ -11,7 +11,7 @@ from PIL import Image
 from classifier import labelling, selectors
 from classifier.selectors import QueueFilters
 from classifier.thumbnails import THUMBNAIL_SIDE, thumbnail_name
-from tests.dashboard_helpers import dashboard_admin, diagnosed, officer, without_keras_file  # noqa: F401
+from tests.dashboard_helpers import diagnosed, without_keras_file
 from tests.images import jpeg_bytes
 from webapp.views.dashboard import PER_PAGE
 
@@ -22,7 +22,7 @@ def grid_ids(response) -> list[str]:
     return re.findall(r'data-id="([0-9a-f-]{36})"', response.content.decode())
 
 
-def test_queue_puts_the_least_certain_first_and_breaks_ties_by_margin(client, officer, active_model):  # noqa: F811
+def test_queue_puts_the_least_certain_first_and_breaks_ties_by_margin(client, officer, active_model):
     sure = diagnosed(active_model, confidence=0.97)
     unsure = diagnosed(active_model, confidence=0.41, margin=0.30)
     tie_small_margin = diagnosed(active_model, confidence=0.55, margin=0.02)
@@ -36,7 +36,7 @@ def test_queue_puts_the_least_certain_first_and_breaks_ties_by_margin(client, of
     assert "4 photos to review" in response.content.decode()
 
 
-def test_filters_district_dates_predicted_class_and_status(client, officer, active_model):  # noqa: F811
+def test_filters_district_dates_predicted_class_and_status(client, officer, active_model):
     now = timezone.now()
     kabale_old = diagnosed(active_model, district="kabale", created_at=now - timedelta(days=40))
     kisoro_new = diagnosed(active_model, district="kisoro", label="early_blight", confidence=0.7)
@@ -57,7 +57,7 @@ def test_filters_district_dates_predicted_class_and_status(client, officer, acti
     assert ids(status="all") == {str(kabale_old.pk), str(kisoro_new.pk), str(rubanda_new.pk)}
 
 
-def test_bad_filters_show_an_error_and_fall_back_to_the_queue(client, officer, active_model):  # noqa: F811
+def test_bad_filters_show_an_error_and_fall_back_to_the_queue(client, officer, active_model):
     diagnosed(active_model)
     client.force_login(officer)
     response = client.get(reverse("dashboard:queue"), {"date_from": "2025-02-01", "date_to": "2025-01-01"})
@@ -66,7 +66,7 @@ def test_bad_filters_show_an_error_and_fall_back_to_the_queue(client, officer, a
     assert len(grid_ids(response)) == 1
 
 
-def test_pagination(client, officer, active_model):  # noqa: F811
+def test_pagination(client, officer, active_model):
     for i in range(PER_PAGE + 3):
         diagnosed(active_model, confidence=0.5 + i / 100)
     client.force_login(officer)
@@ -76,7 +76,7 @@ def test_pagination(client, officer, active_model):  # noqa: F811
     assert 'rel="next"' in first.content.decode() and "district=kabale&amp;page=1" in second.content.decode()
 
 
-def test_empty_states(client, officer, active_model):  # noqa: F811
+def test_empty_states(client, officer, active_model):
     client.force_login(officer)
     assert "All caught up" in client.get(reverse("dashboard:queue")).content.decode()
     diagnosed(active_model, district="kabale")
@@ -86,7 +86,7 @@ def test_empty_states(client, officer, active_model):  # noqa: F811
 
 def test_queue_and_review_page_make_a_fixed_number_of_queries(
     client,
-    officer,  # noqa: F811
+    officer,
     active_model,
     django_assert_max_num_queries,
 ):
@@ -101,7 +101,7 @@ def test_queue_and_review_page_make_a_fixed_number_of_queries(
         assert client.get(reverse("dashboard:review", args=[submissions[0].pk])).status_code == 200
 
 
-def test_review_page_shows_top3_choices_and_neighbours(client, officer, active_model):  # noqa: F811
+def test_review_page_shows_top3_choices_and_neighbours(client, officer, active_model):
     without_keras_file(active_model)
     first = diagnosed(active_model, confidence=0.41)
     middle = diagnosed(active_model, label="early_blight", confidence=0.52)
@@ -127,7 +127,7 @@ def test_neighbours_follow_the_filtered_queue(active_model):
     assert selectors.queue_neighbours(filters, a.prediction) == (None, c.pk)
 
 
-def test_thumbnails_are_small_and_made_once(client, officer, active_model, media_root):  # noqa: F811
+def test_thumbnails_are_small_and_made_once(client, officer, active_model, media_root):
     submission = diagnosed(active_model, image=jpeg_bytes(size=(1600, 1200)))
     client.force_login(officer)
     response = client.get(reverse("dashboard:thumbnail", args=[submission.pk]))
@@ -147,7 +147,7 @@ def test_thumbnails_are_small_and_made_once(client, officer, active_model, media
     assert reverse("dashboard:image", args=[submission.pk]) not in html
 
 
-def test_previous_steps_back_to_a_photo_just_reviewed_next_skips_reviewed(officer, active_model):  # noqa: F811
+def test_previous_steps_back_to_a_photo_just_reviewed_next_skips_reviewed(officer, active_model):
     a, b, c, d = (diagnosed(active_model, confidence=value) for value in (0.3, 0.4, 0.5, 0.6))
     labelling.label_submission(a.pk, officer, "late_blight")
     labelling.label_submission(c.pk, officer, "late_blight")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from classifier import labelling, reports
 from classifier.selectors import QueueFilters
-from tests.dashboard_helpers import diagnosed, officer  # noqa: F401
+from tests.dashboard_helpers import diagnosed
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def local(year, month, day, hour=12):
     return timezone.make_aware(datetime(year, month, day, hour))
 
 
-def test_weekly_and_district_counts_use_the_best_known_answer(officer, active_model):  # noqa: F811
+def test_weekly_and_district_counts_use_the_best_known_answer(officer, active_model):
     # Week of Monday 2 June 2025, and the week after.
     diagnosed(active_model, label="late_blight", district="kabale", created_at=local(2025, 6, 2, 0))
     diagnosed(active_model, label="late_blight", district="kisoro", created_at=local(2025, 6, 8, 23))
@@ -49,7 +49,7 @@ def test_weekly_and_district_counts_use_the_best_known_answer(officer, active_mo
     assert unsure  # counted as "unsure" above, never as "healthy"
 
 
-def test_reports_page_has_a_chart_and_tables(client, officer, active_model, django_assert_max_num_queries):  # noqa: F811
+def test_reports_page_has_a_chart_and_tables(client, officer, active_model, django_assert_max_num_queries):
     for days in range(0, 40, 3):
         diagnosed(active_model, label="late_blight", created_at=timezone.now() - timedelta(days=days))
     client.force_login(officer)
@@ -62,7 +62,7 @@ def test_reports_page_has_a_chart_and_tables(client, officer, active_model, djan
     assert "cdn" not in html.lower() and '<script src="http' not in html
 
 
-def test_reports_empty_state_and_range_checks(client, officer, active_model):  # noqa: F811
+def test_reports_empty_state_and_range_checks(client, officer, active_model):
     client.force_login(officer)
     empty = client.get(reverse("dashboard:reports")).content.decode()
     assert "No diagnosed photos in this range" in empty
@@ -70,7 +70,7 @@ def test_reports_empty_state_and_range_checks(client, officer, active_model):  #
     assert "two years at most" in too_long.content.decode()
 
 
-def test_agreement_per_model_version_with_confusion_matrix(client, officer, active_model):  # noqa: F811
+def test_agreement_per_model_version_with_confusion_matrix(client, officer, active_model):
     for predicted, truth in [
         ("late_blight", "late_blight"),
         ("late_blight", "late_blight"),
@@ -98,12 +98,12 @@ def test_agreement_per_model_version_with_confusion_matrix(client, officer, acti
     assert f"Model v{active_model.number}" in html and "75%" in html and 'class="diagonal"' in html
 
 
-def test_agreement_empty_state(client, officer, active_model):  # noqa: F811
+def test_agreement_empty_state(client, officer, active_model):
     client.force_login(officer)
     assert "No reviewed photos yet" in client.get(reverse("dashboard:agreement")).content.decode()
 
 
-def test_csv_export_streams_predictions_and_current_labels(client, officer, active_model):  # noqa: F811
+def test_csv_export_streams_predictions_and_current_labels(client, officer, active_model):
     first = diagnosed(
         active_model, label="late_blight", confidence=0.81, district="kisoro", created_at=local(2025, 3, 1)
     )

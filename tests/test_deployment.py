@@ -8,7 +8,7 @@ from tests.conftest import wait_for_status
 from tests.images import heldout_photos
 from tests.stack import Stack
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 
 def test_process_layout_serves_uploads_and_reports_health(tmp_path, media_root, active_model):

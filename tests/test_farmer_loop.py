@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 
 from classifier import labelling, reports, selectors
 from classifier.models import Prediction, Submission
-from tests.dashboard_helpers import diagnosed, officer  # noqa: F401
+from tests.dashboard_helpers import diagnosed
 from tests.images import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def api(client, submission):
 # -- the farmer's page and the API ------------------------------------------------------------------
 
 
-def test_api_gains_the_officers_answer_titled_in_the_requests_language(client, active_model, officer):  # noqa: F811
+def test_api_gains_the_officers_answer_titled_in_the_requests_language(client, active_model, officer):
     submission = diagnosed(active_model, label="healthy", confidence=0.4)
     assert api(client, submission)["review"] is None
 
@@ -52,7 +52,7 @@ def test_api_gains_the_officers_answer_titled_in_the_requests_language(client, a
     assert api(client, submission)["review"]["title"] == "Your photo could not be used"
 
 
-def test_result_page_shows_the_officers_answer_first_then_the_models(client, active_model, officer):  # noqa: F811
+def test_result_page_shows_the_officers_answer_first_then_the_models(client, active_model, officer):
     submission = diagnosed(active_model, label="healthy", confidence=0.4)
     page = client.get(reverse("submission", args=[submission.pk])).content.decode()
     assert 'id="officer-answer"' not in page
@@ -70,7 +70,7 @@ def test_result_page_shows_the_officers_answer_first_then_the_models(client, act
     assert f'data-reviewed-at="{verdict.created_at.isoformat()}"' in page
 
 
-def test_an_unusable_photo_asks_for_a_new_one_with_the_tips(client, active_model, officer):  # noqa: F811
+def test_an_unusable_photo_asks_for_a_new_one_with_the_tips(client, active_model, officer):
     submission = diagnosed(active_model, label="late_blight", confidence=0.9)
     labelling.label_submission(submission.pk, officer, reject_reason="unusable")
     page = client.get(reverse("submission", args=[submission.pk])).content.decode()
@@ -139,7 +139,7 @@ def test_the_upload_page_explains_what_the_number_is_for(client):
     assert "We use it for nothing else, and delete it 30 days later." in page
 
 
-def test_the_number_is_never_in_the_csv_export_or_the_admin(client, active_model, officer, admin_client):  # noqa: F811
+def test_the_number_is_never_in_the_csv_export_or_the_admin(client, active_model, officer, admin_client):
     submission = diagnosed(active_model, phone="+256772123456")
     client.force_login(officer)
     body = b"".join(client.get(reverse("dashboard:export") + "?status=all").streaming_content).decode()
@@ -153,7 +153,7 @@ def test_the_number_is_never_in_the_csv_export_or_the_admin(client, active_model
 # -- the officers' queue and reports ------------------------------------------------------------------
 
 
-def test_queue_puts_farmers_without_an_answer_first_oldest_first(client, active_model, officer):  # noqa: F811
+def test_queue_puts_farmers_without_an_answer_first_oldest_first(client, active_model, officer):
     now = timezone.now()
     sure_low = diagnosed(active_model, label="healthy", confidence=0.65, created_at=now - timedelta(hours=9))
     sure_high = diagnosed(active_model, label="late_blight", confidence=0.9, created_at=now - timedelta(hours=10))
@@ -172,7 +172,7 @@ def test_queue_puts_farmers_without_an_answer_first_oldest_first(client, active_
     assert reverse("dashboard:review", args=[sure_low.pk]) in review
 
 
-def test_report_shows_time_to_answer_and_who_still_waits(client, active_model, officer):  # noqa: F811
+def test_report_shows_time_to_answer_and_who_still_waits(client, active_model, officer):
     start = timezone.now() - timedelta(days=1)
     hours = [1, 2, 3, 4, 20]
     for n in hours:

@@ -15,7 +15,7 @@ from tests.dashboard_helpers import PASSWORD
 from tests.images import heldout_photos
 from webapp.accounts import create_officer
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 
 def title_in(language: str, label: str, is_unsure: bool) -> str:

@@ -14,7 +14,7 @@ from tests.conftest import wait_for_status
 from tests.images import heldout_photos
 from tests.stack import Stack
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 
 def upload(stack: Stack, label: str = "late_blight") -> str:

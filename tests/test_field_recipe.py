@@ -19,6 +19,8 @@ from training.field_recipe import balanced_weights
 from training.field_report import build_report, write_report
 from training.field_training import FieldTrainingConfig, rule_from_report, train_field_model
 
+pytestmark = pytest.mark.tensorflow
+
 COLOURS = {"early_blight": (150, 110, 40), "healthy": (40, 150, 40), "late_blight": (60, 60, 30)}
 REJECT = "not_potato_leaf"
 
@@ -141,12 +143,12 @@ def test_balanced_weights_give_each_class_and_each_domain_of_a_class_the_same_we
 
 def test_a_fine_tuned_recipe_serves_the_backbone_top_it_trained(tiny_data, tmp_path):
     """(c): the top of the backbone trains on cached activations; the served model carries it."""
+    from django.conf import settings
+
     from training.architecture import backbone_of, build_classifier
     from training.field_features import compute_view_features
     from training.field_recipe import class_names_for, compose_model, fit_head, predict_plain, training_rows
     from training.field_views import load_working_image, plain
-
-    from django.conf import settings
 
     # ImageNet's: a random backbone saturates its last ReLU6 and passes no gradient to fine-tune.
     weights = str(Path(settings.DATA_ROOT).parent / "weights" / "mobilenet_v2_1.0_224_imagenet_no_top.h5")

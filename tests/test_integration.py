@@ -8,7 +8,7 @@ from classifier.services import enqueue_inference
 from tests.conftest import finished_task_runs, wait_for_status, wait_until
 from tests.images import heldout_photos
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 
 def upload(client, path):

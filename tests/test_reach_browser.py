@@ -14,7 +14,7 @@ from benchmarks.netmeter import ByteCounter
 from classifier.models import Submission
 from tests.images import heldout_photos
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 BUDGET_BYTES = 50 * 1024
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True}

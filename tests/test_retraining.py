@@ -21,6 +21,8 @@ from tests.images import DATA_ROOT, heldout_photos
 from training import retraining
 from training.models import TrainingRun
 
+pytestmark = pytest.mark.tensorflow
+
 
 def copy_photos(paths, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
@@ -188,7 +190,7 @@ class _Run:
     pk = 99
 
 
-@pytest.mark.integration
+@pytest.mark.processes
 @pytest.mark.django_db(transaction=True)
 def test_retraining_runs_on_the_training_worker(tiny_retraining, active_model, redis_url, media_root, tmp_path):
     from django.conf import settings

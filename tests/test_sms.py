@@ -324,7 +324,7 @@ def test_numbers_are_erased_days_after_the_sms_went(active_model, reviewer, enqu
 # -- the console backend through a real worker ---------------------------------------------------------
 
 
-@pytest.mark.integration
+@pytest.mark.processes
 @pytest.mark.django_db(transaction=True)
 def test_a_verdict_reaches_the_console_outbox_through_a_real_worker(
     client, reviewer, active_model, celery_worker_process, settings

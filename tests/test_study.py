@@ -14,6 +14,8 @@ from training.models import TrainingRun
 from training.results import StudyFolder
 from training.splits import shared_photos
 
+pytestmark = pytest.mark.tensorflow
+
 FIGURES = [
     "fig1_layers.png",
     "fig2_learning_rate.png",

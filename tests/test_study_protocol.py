@@ -12,6 +12,8 @@ from training.paper import PAPER_CLAIMS
 from training.splits import augment_first_folds, fold_views, photo_folds, shared_photos, split_first_views
 from training.study_data import list_study_photos
 
+pytestmark = pytest.mark.tensorflow
+
 FULL = StudySettings(weights=None)
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from training import selectors, services
 from training.models import TrainingRun
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tensorflow]
 
 
 def new_run(kind=TrainingRun.Kind.RETRAIN):
