@@ -173,11 +173,6 @@ def advice_key(label: str, is_unsure: bool) -> str:
     return label if label in ADVICE else GENERAL
 
 
-def advice_for(label: str, is_unsure: bool) -> AdviceText:
-    """The code default for an answer, in the active language."""
-    return ADVICE[advice_key(label, is_unsure)]
-
-
 def default_advice_rows() -> list[dict]:
     """The defaults as plain data in the active language (seeds the ``Advice`` table)."""
     return [

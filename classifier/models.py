@@ -29,7 +29,6 @@ class ModelVersion(models.Model):
         CANDIDATE = "candidate", "Candidate"
         ACTIVE = "active", "Active"
         RETIRED = "retired", "Retired"
-        REJECTED = "rejected", "Rejected"
 
     number = models.PositiveIntegerField(unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CANDIDATE)

@@ -209,13 +209,6 @@ def roll_back_to(version: ModelVersion, user, reason: str = "") -> ModelVersion:
     return activate_model_version(version, ModelVersionChange.Action.ROLLBACK, reason=reason or "rollback", user=user)
 
 
-def record_promotion_note(version: ModelVersion, note: str, rejected: bool = False) -> None:
-    fields = {"promotion_note": note}
-    if rejected:
-        fields["status"] = ModelVersion.Status.REJECTED
-    ModelVersion.objects.filter(pk=version.pk).update(**fields)
-
-
 def ensure_default_model(model_dir: Path | str) -> ModelVersion | None:
     """Register and activate the shipped model when no version exists yet (first start)."""
     if ModelVersion.objects.exists():

@@ -65,9 +65,6 @@ class StudyFolder:
     def save_fold(self, config_key: str, fold: int, record: dict) -> Path:
         return write_json(self.fold_path(config_key, fold), record, indent=None)
 
-    def load_fold(self, config_key: str, fold: int) -> dict:
-        return read_json(self.fold_path(config_key, fold))
-
     def load_folds(self, config_key: str) -> list[dict]:
         """Every stored fold of one configuration, in fold order."""
         folder = self.results_dir / config_key

@@ -15,7 +15,7 @@ CREATORS = {
     "shipped": "shipped with the app",
     "retraining": "retraining",
 }
-PROMOTABLE = (ModelVersion.Status.CANDIDATE, ModelVersion.Status.RETIRED, ModelVersion.Status.REJECTED)
+PROMOTABLE = (ModelVersion.Status.CANDIDATE, ModelVersion.Status.RETIRED)
 PASSED = "cleared the accuracy floor and every class's recall"  # classifier.promotion's summary
 
 
