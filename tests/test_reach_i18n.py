@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import templatize
 
 from tests.images import jpeg_bytes
-from webapp.i18n import REVIEW_MARK, read_po, translation_review
+from webapp.i18n import REVIEW_MARK, awaits_review, read_catalogue, translation_review
 
 REPO = Path(__file__).resolve().parent.parent
 TRANSLATED = ["cgg", "rw"]
@@ -79,7 +79,7 @@ def farmer_msgids() -> set[str]:
 
 
 def catalog(language: str) -> dict:
-    return {entry.msgid: entry for entry in read_po(REPO / "locale" / language / "LC_MESSAGES" / "django.po")}
+    return {entry.msgid: entry for entry in read_catalogue(REPO / "locale" / language / "LC_MESSAGES" / "django.po")}
 
 
 def test_extraction_finds_the_farmer_strings():
@@ -101,7 +101,7 @@ def test_extraction_finds_the_farmer_strings():
 def test_every_farmer_string_is_translated(language):
     entries = catalog(language)
     missing = sorted(msgid for msgid in farmer_msgids() if msgid not in entries)
-    untranslated = sorted(msgid for msgid, entry in entries.items() if not entry.translated or entry.fuzzy)
+    untranslated = sorted(msgid for msgid, entry in entries.items() if not entry.translated())
     assert not missing, f"not in locale/{language}/…/django.po (run `make messages`): {missing}"
     assert not untranslated, f"no {language} translation (or fuzzy): {untranslated}"
 
@@ -126,7 +126,7 @@ def test_compiled_catalog_matches_the_po_file(language):
 def test_every_translation_is_marked_for_native_review(language):
     # Drafts written without a native speaker: the marks come off one by one as they are checked.
     entries = catalog(language)
-    assert all(entry.awaits_review for entry in entries.values())
+    assert all(awaits_review(entry) for entry in entries.values())
 
 
 # -- choosing the language -----------------------------------------------------------------------
@@ -236,14 +236,16 @@ def test_review_page_is_for_staff_and_officers(client):
     assert "Advice awaiting review" in html and "late_blight (cgg)" in html
 
 
-def test_po_reader(tmp_path):
-    po = tmp_path / "django.po"
+def test_the_review_counts_fuzzy_and_untranslated_as_missing(tmp_path, settings):
+    po = tmp_path / "cgg" / "LC_MESSAGES" / "django.po"
+    po.parent.mkdir(parents=True)
     po.write_text(
         "\n".join(
             [
                 'msgid ""',
                 'msgstr ""',
                 '"Language: cgg\\n"',
+                '"Content-Type: text/plain; charset=UTF-8\\n"',
                 "",
                 f"# {REVIEW_MARK}",
                 "#: a.py",
@@ -269,13 +271,9 @@ def test_po_reader(tmp_path):
         ),
         encoding="utf-8",
     )
-    two, guess, one, old = read_po(po)
-    assert (two.msgid, two.msgstr, two.awaits_review, two.flags) == (
-        "Two %(n)s lines",
-        "Ibiri %(n)s",
-        True,
-        {"python-format"},
-    )
-    assert guess.fuzzy and guess.translated and not guess.awaits_review
-    assert one.msgid_plural == "Many" and not one.translated
-    assert old.obsolete and old.msgstr == "Kikuru"
+    settings.LOCALE_PATHS = [tmp_path]
+    (rukiga,) = [language for language in translation_review() if language.code == "cgg"]
+    assert (rukiga.total, rukiga.translated, rukiga.reviewed) == (3, 1, 0)
+    assert [entry.msgid for entry in rukiga.awaiting_review] == ["Two %(n)s lines"]
+    assert awaits_review(rukiga.awaiting_review[0])
+    assert sorted(entry.msgid for entry in rukiga.missing) == ["Guess", "One"]
