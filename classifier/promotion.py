@@ -16,6 +16,9 @@ class PromotionPolicy:
     recall_tolerance: float
 
 
+PASSED = "cleared the accuracy floor and every class's recall"
+
+
 @dataclass
 class PromotionDecision:
     promote: bool
@@ -23,7 +26,11 @@ class PromotionDecision:
 
     @property
     def summary(self) -> str:
-        return "; ".join(self.reasons) if self.reasons else "cleared the accuracy floor and every class's recall"
+        return "; ".join(self.reasons) if self.reasons else PASSED
+
+    def as_dict(self) -> dict:
+        """What a version's ``evaluation["promotion"]`` keeps: the reasons as a list, never re-parsed."""
+        return {"passed": self.promote, "reasons": list(self.reasons)}
 
 
 def decide_promotion(candidate: dict, active: dict | None, policy: PromotionPolicy) -> PromotionDecision:

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from classifier import selectors, services
 from classifier.models import ModelVersion, ModelVersionChange
+from classifier.promotion import PromotionDecision
 from training import services as training_services
 from training.models import TrainingRun
 from training.retraining import evaluation_set_for
@@ -44,7 +45,7 @@ def scores(accuracy, lab, field, recalls):
     }
 
 
-def candidate(active, accuracy=0.91, note="cleared the accuracy floor and every class's recall", recalls=None):
+def candidate(active, accuracy=0.91, reasons=(), recalls=None):
     """A retrained candidate scored beside ``active``, as a retraining run leaves it."""
     version = services.register_model_version(
         settings.DEFAULT_MODEL_DIR, created_by="atim", parent=active, notes="retraining run"
@@ -57,7 +58,9 @@ def candidate(active, accuracy=0.91, note="cleared the accuracy floor and every 
         "active": scores(0.85, 0.97, 0.3, {"late_blight": 0.8, "healthy": 0.95}),
         "active_version": active.number,
     }
-    version.promotion_note = note
+    decision = PromotionDecision(not reasons, list(reasons))
+    version.evaluation["promotion"] = decision.as_dict()
+    version.promotion_note = decision.summary
     version.save()
     return version
 
@@ -234,7 +237,7 @@ def test_progress_json_for_the_live_bar(client, officer, active_model):
 
 
 def test_finished_and_failed_runs_show_their_outcome(client, officer, active_model):
-    refused = candidate(active_model, accuracy=0.7, note="accuracy 0.700 is below the floor 0.800")
+    refused = candidate(active_model, accuracy=0.7, reasons=["accuracy 0.700 is below the floor 0.800"])
     finished_run(refused, promoted=False, reasons=["accuracy 0.700 is below the floor 0.800"])
     failed = training_services.create_training_run("retrain", "cli")
     training_services.fail_training_run(failed.pk, "Traceback (most recent call last):\nMemoryError: out of memory")
@@ -261,7 +264,7 @@ def test_models_page_compares_each_candidate_with_the_active_model(client, offic
     held_back = candidate(
         active_model,
         accuracy=0.88,
-        note="recall of healthy fell from 0.950 to 0.700 (tolerance 0.050)",
+        reasons=["recall of healthy fell from 0.950 to 0.700 (tolerance 0.050)"],
         recalls={"late_blight": 0.95, "healthy": 0.7},
     )
     page = client.get(reverse("dashboard:models")).content.decode()
@@ -279,7 +282,7 @@ def test_models_page_compares_each_candidate_with_the_active_model(client, offic
 
 
 def test_promote_needs_a_confirmation_and_is_logged_with_the_user(client, dashboard_admin, active_model):
-    v2 = candidate(active_model, note="accuracy 0.700 is below the floor 0.800")
+    v2 = candidate(active_model, reasons=["accuracy 0.700 is below the floor 0.800"])
     client.force_login(dashboard_admin)
     models = client.get(reverse("dashboard:models")).content.decode()
     assert f'href="{reverse("dashboard:promote", args=[2])}"' in models

@@ -135,6 +135,8 @@ def test_candidate_below_the_floor_stays_a_candidate_with_the_reason(tiny_retrai
     candidate = ModelVersion.objects.get(number=active_model.number + 1)
     assert candidate.status == ModelVersion.Status.CANDIDATE
     assert "below the floor" in candidate.promotion_note
+    promotion = candidate.evaluation["promotion"]
+    assert not promotion["passed"] and any("below the floor" in reason for reason in promotion["reasons"])
     assert selectors.active_model_version() == active_model
 
 

@@ -193,6 +193,7 @@ def _register_and_finish(run: TrainingRun, candidate: TrainedCandidate, stored: 
         "candidate": candidate_scores,
         "active": active_scores,
         "active_version": active and active.number,
+        "promotion": decision.as_dict(),
     }
     version.promotion_note = decision.summary
     version.save(update_fields=["data_snapshot", "evaluation_set", "evaluation", "promotion_note"])

@@ -16,7 +16,6 @@ CREATORS = {
     "retraining": "retraining",
 }
 PROMOTABLE = (ModelVersion.Status.CANDIDATE, ModelVersion.Status.RETIRED)
-PASSED = "cleared the accuracy floor and every class's recall"  # classifier.promotion's summary
 
 
 def creator(name: str) -> str:
@@ -94,10 +93,9 @@ def present_version(version: ModelVersion) -> dict:
     evaluation = version.evaluation or {}
     candidate = evaluation.get("candidate") or None
     active = evaluation.get("active") or None
-    note = version.promotion_note or ""
+    promotion = evaluation.get("promotion") or {}
     shipped = version.created_by == "shipped"
     made_by = "Shipped with the app" if shipped else f"Made by {creator(version.created_by)}"
-    reasons = [] if note == PASSED else [reason for reason in note.split("; ") if reason]
     return {
         "version": version,
         "made_by": made_by,
@@ -108,8 +106,8 @@ def present_version(version: ModelVersion) -> dict:
         "evaluation_photos": candidate.get("count") if candidate else None,
         "sources": _side_by_side(candidate, active, "per_folder"),
         "classes": _side_by_side(candidate, active, "per_class", settings.PROMOTION_RECALL_TOLERANCE),
-        "passed": note == PASSED,
-        "reasons": reasons,
+        "passed": bool(promotion.get("passed")),
+        "reasons": promotion.get("reasons") or [],
         "report": _report_accuracies(version.metrics) if candidate is None else [],
         "can_promote": version.status in PROMOTABLE,
         "can_roll_back": version.status == ModelVersion.Status.RETIRED,

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('classifier', '0009_model_file_hashes'),
+        ("classifier", "0009_model_file_hashes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='modelversion',
-            name='status',
-            field=models.CharField(choices=[('candidate', 'Candidate'), ('active', 'Active'), ('retired', 'Retired')], default='candidate', max_length=16),
+            model_name="modelversion",
+            name="status",
+            field=models.CharField(
+                choices=[("candidate", "Candidate"), ("active", "Active"), ("retired", "Retired")],
+                default="candidate",
+                max_length=16,
+            ),
         ),
     ]
