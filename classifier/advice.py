@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from classifier.classes import NOT_POTATO_LEAF
+
 UNSURE = "unsure"
 GENERAL = "general"
 
@@ -136,7 +138,7 @@ ADVICE = {
             ),
         ],
     ),
-    "not_potato_leaf": AdviceText(
+    NOT_POTATO_LEAF: AdviceText(
         _("This does not look like a potato leaf"),
         _("We could not find a potato leaf in this photo."),
         [

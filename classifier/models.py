@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from classifier import classes
+
 
 class District(models.TextChoices):
     RUBANDA = "rubanda", "Rubanda"
@@ -265,8 +267,8 @@ class Label(models.Model):
         REJECT = "reject", "Rejected"
 
     class RejectReason(models.TextChoices):
-        NOT_POTATO_LEAF = "not_potato_leaf", "Not a potato leaf"
-        UNUSABLE = "unusable", "Unusable photo"
+        NOT_POTATO_LEAF = classes.NOT_POTATO_LEAF, "Not a potato leaf"
+        UNUSABLE = classes.UNUSABLE, "Unusable photo"
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="labels")
     action = models.CharField(max_length=16, choices=Action.choices)

@@ -14,11 +14,11 @@ from datetime import date, datetime, timedelta
 from django.db.models import Case, CharField, Count, F, FilteredRelation, IntegerField, Min, Q, Value, When
 from django.utils import timezone
 
+from classifier.classes import UNUSABLE
 from classifier.models import District, ModelVersion, Prediction
 from classifier.selectors import QueueFilters, filtered_predictions, label_classes, local_day_start
 
 UNSURE = "unsure"
-UNUSABLE = "unusable"
 #: Longest range a report covers (weeks are CASE branches in SQL).
 MAX_REPORT_DAYS = 2 * 366
 

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from classifier.classes import NOT_POTATO_LEAF
 from classifier.labelling import REVIEW_STATUS_OF_ACTION
 from classifier.models import District, Label, ModelVersion, Prediction, Submission
 
@@ -35,7 +36,7 @@ CLASS_WEIGHTS = {
     "early_blight": 0.25,
     "healthy": 0.25,
     "bacterial_wilt": 0.05,
-    "not_potato_leaf": 0.1,
+    NOT_POTATO_LEAF: 0.1,
 }
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
+from classifier.classes import NOT_POTATO_LEAF
 from classifier.decision import DecisionRule
 from training.datasets import LabelledImage
 from training.field_data import Pools, collect_pools
@@ -32,7 +33,7 @@ class FieldTrainingConfig:
     lab_negatives: Sequence[Path] = ()
     field_dirs: Sequence[Path] = ()
     field_negatives: Sequence[Path] = ()
-    reject_label: str = "not_potato_leaf"
+    reject_label: str = NOT_POTATO_LEAF
     weights: str | None = "imagenet"
     recipe: Recipe = field(default_factory=lambda: ARMS[CHOSEN])
     copies: int = 3

@@ -72,6 +72,7 @@ def present_review(submission: Submission, classes: list[LabelClass], history: l
         "options": label_options(classes, prediction.label, selected),
         "current": current,
         "history": history,
+        "reject_reasons": Label.RejectReason,
     }
 
 

@@ -6,10 +6,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from classifier.advice import display_name
+from classifier.classes import HEALTHY, NOT_POTATO_LEAF, UNUSABLE
 from classifier.models import Prediction, Submission
 from classifier.selectors import advice_for
 
-UNUSABLE = "unusable"
+TONES = {UNUSABLE: "unsure", NOT_POTATO_LEAF: "unsure", HEALTHY: "healthy"}  # the answer box's colour
 
 
 def _prediction(submission: Submission) -> Prediction | None:
@@ -66,11 +67,13 @@ def present_submission(submission: Submission) -> dict:
     context = {"submission": submission, "prediction": prediction, "review": review}
     if review:
         context["reviewed_at"] = _prediction(submission).reviewed_at
+        context["review_tone"] = TONES.get(review["label"], "sick")
         if review["label"] != UNUSABLE:
             context["review_advice"] = advice_for(review["label"], False)
     if prediction:
         context["advice"] = advice_for(prediction["label"], prediction["is_unsure"])
         context["no_diagnosis"] = prediction["is_unsure"] or not prediction["is_potato_leaf"]
+        context["tone"] = "unsure" if context["no_diagnosis"] else TONES.get(prediction["label"], "sick")
         context["top"] = [
             {"name": display_name(entry["label"]), "percent": round(100 * entry["confidence"])}
             for entry in prediction["top"]

@@ -14,6 +14,8 @@ import django.conf.locale
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from classifier.classes import NOT_POTATO_LEAF
+
 
 class Env(environ.Env):
     """django-environ, with errors that name the variable (``SMS_DELAY_SECONDS='soon'`` → says so)."""
@@ -203,7 +205,7 @@ DEFAULT_MODEL_DIR = BASE_DIR / "classifier" / "default_model"
 # Model files from remote storage (S3) are copied here for the runtime to open.
 MODEL_CACHE_DIR = Path(env.str("MODEL_CACHE_DIR", default=str(VAR_DIR / "model-cache")))
 CLASSIFIER_UNSURE_BELOW = env.float("CLASSIFIER_UNSURE_BELOW", default=0.6)
-REJECT_LABEL = "not_potato_leaf"
+REJECT_LABEL = NOT_POTATO_LEAF
 # A pending submission older than this is enqueued again by the sweeper.
 STALE_SUBMISSION_SECONDS = env.int("STALE_SUBMISSION_SECONDS", default=120)
 
