@@ -1,22 +1,16 @@
-"""Classification metrics in plain numpy (the worker side has no scikit-learn)."""
+"""Classification metrics for evaluations; the confusion matrix is scikit-learn's."""
 
 from __future__ import annotations
 
 import numpy as np
 
 
-def confusion_matrix(true: list[str], predicted: list[str], labels: list[str]) -> list[list[int]]:
-    """Rows are true labels, columns predicted labels, both in ``labels`` order."""
-    index = {label: i for i, label in enumerate(labels)}
-    matrix = np.zeros((len(labels), len(labels)), dtype=int)
-    for t, p in zip(true, predicted, strict=True):
-        matrix[index[t], index[p]] += 1
-    return matrix.tolist()
-
-
 def classification_summary(true: list[str], predicted: list[str], labels: list[str]) -> dict:
-    """Accuracy, per-class precision/recall/support and the confusion matrix."""
-    matrix = np.array(confusion_matrix(true, predicted, labels))
+    """Accuracy, per-class precision/recall/support and the confusion matrix (rows true labels,
+    columns predicted, both in ``labels`` order)."""
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(true, predicted, labels=labels) if len(true) else np.zeros((len(labels),) * 2, int)
     total = int(matrix.sum())
     per_class = {}
     for i, label in enumerate(labels):

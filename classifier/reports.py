@@ -210,6 +210,8 @@ class VersionAgreement:
 def agreement_by_version(date_from: date | None = None, date_to: date | None = None) -> list[VersionAgreement]:
     """Model-officer agreement per model version with its confusion matrix: the live accuracy of each
     model on real uploads. Unusable photos are counted apart (they have no class)."""
+    from sklearn.metrics import confusion_matrix
+
     reviewed = Prediction.objects.exclude(review_status=Prediction.ReviewStatus.UNREVIEWED)
     if date_from:
         reviewed = reviewed.filter(submitted_at__gte=local_day_start(date_from))
@@ -230,14 +232,16 @@ def agreement_by_version(date_from: date | None = None, date_to: date | None = N
             for name in (row["reviewed_label"], row["label"]):
                 if name and name not in names:
                     names.append(name)
-        index = {name: i for i, name in enumerate(names)}
+        labelled = [row for row in mine if row["reviewed_label"]]
+        unusable = sum(row["n"] for row in mine if not row["reviewed_label"])
         matrix = [[0] * len(names) for _ in names]
-        unusable = 0
-        for row in mine:
-            if not row["reviewed_label"]:
-                unusable += row["n"]
-                continue
-            matrix[index[row["reviewed_label"]]][index[row["label"]]] += row["n"]
+        if labelled:  # rows: the officer's label; columns: the model's; counts come aggregated
+            matrix = confusion_matrix(
+                [row["reviewed_label"] for row in labelled],
+                [row["label"] for row in labelled],
+                labels=names,
+                sample_weight=[row["n"] for row in labelled],
+            ).tolist()
         result.append(VersionAgreement(number, names, matrix, unusable))
     return result
 

@@ -124,9 +124,12 @@ def epochs_curve(records: list[dict], points: Sequence[int]) -> list[dict]:
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
-    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(matrix, (labels, predicted), 1)
-    return matrix
+    """scikit-learn's, over class indices ``0..n_classes-1`` (empty folds give zeros)."""
+    from sklearn import metrics
+
+    if not len(labels):
+        return np.zeros((n_classes, n_classes), dtype=np.int64)
+    return metrics.confusion_matrix(labels, predicted, labels=list(range(n_classes)))
 
 
 def pooled(records: list[dict], which: str) -> tuple[np.ndarray, np.ndarray]:
