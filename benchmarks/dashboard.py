@@ -45,7 +45,7 @@ from django.utils import timezone  # noqa: E402
 from classifier import seeding, selectors  # noqa: E402
 from classifier.selectors import QueueFilters  # noqa: E402
 from classifier.services import ensure_default_model  # noqa: E402
-from webapp.accounts import create_officer  # noqa: E402
+from webapp.dashboard.accounts import create_officer  # noqa: E402
 
 LIMIT_MS = 300
 

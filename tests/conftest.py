@@ -260,7 +260,7 @@ def active_model(db):
 @pytest.fixture
 def officer(db):
     from tests.dashboard_helpers import PASSWORD
-    from webapp.accounts import create_officer
+    from webapp.dashboard.accounts import create_officer
 
     return create_officer("okello", PASSWORD)
 
@@ -268,7 +268,7 @@ def officer(db):
 @pytest.fixture
 def dashboard_admin(db):
     from tests.dashboard_helpers import PASSWORD
-    from webapp.accounts import create_officer
+    from webapp.dashboard.accounts import create_officer
 
     return create_officer("atim", PASSWORD, admin=True)
 

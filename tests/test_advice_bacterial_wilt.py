@@ -15,7 +15,7 @@ from classifier import selectors
 from classifier.advice import ADVICE, ADVICE_KEYS, PLANTWISE_BACTERIAL_WILT, display_name
 from classifier.models import Advice, AdviceStep
 from tests.test_reach_advice import diagnosed
-from webapp.dashboard_presenters import FIXED_COLOURS, colour_for, short_name
+from webapp.dashboard.presenters import FIXED_COLOURS, colour_for, short_name
 
 pytestmark = pytest.mark.django_db
 

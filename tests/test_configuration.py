@@ -174,7 +174,7 @@ def test_a_superuser_still_can(client, db):
 def test_worker_health_is_cached_and_names_workers_only_to_staff(client, monkeypatch, admin_user):
     from django.core.cache import cache
 
-    from webapp.views import health
+    from webapp import health
 
     cache.delete(health.WORKERS_CACHE_KEY)
     pings = []

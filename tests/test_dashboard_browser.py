@@ -5,7 +5,7 @@ import pytest
 from classifier.models import Label
 from tests.dashboard_helpers import PASSWORD, diagnosed, without_keras_file
 from tests.images import jpeg_bytes
-from webapp.accounts import create_officer
+from webapp.dashboard.accounts import create_officer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

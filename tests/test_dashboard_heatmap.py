@@ -16,7 +16,7 @@ from classifier.models import Heatmap
 from tests.conftest import REPO, WorkerProcess
 from tests.dashboard_helpers import PASSWORD, diagnosed
 from tests.images import heldout_photos
-from webapp.accounts import create_officer
+from webapp.dashboard.accounts import create_officer
 
 pytestmark = pytest.mark.tensorflow
 
@@ -48,7 +48,7 @@ def keras_version(db, keras_model_dir):
 def test_web_and_inference_modules_do_not_import_tensorflow():
     code = (
         "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'webapp.settings.test'); "
-        "django.setup(); import classifier.tasks, classifier.heatmaps, webapp.urls, webapp.views.dashboard_media; "
+        "django.setup(); import classifier.tasks, classifier.heatmaps, webapp.urls, webapp.dashboard.views.media; "
         "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)

@@ -404,7 +404,7 @@ def test_progress_bar_follows_a_running_run_on_a_phone(browser, live_server, act
     """The static script polls the JSON, moves the bar, and shows the results once the run ends;
     the Content-Security-Policy refuses nothing on either page."""
     from tests.dashboard_helpers import PASSWORD
-    from webapp.accounts import create_officer
+    from webapp.dashboard.accounts import create_officer
 
     create_officer("atim", PASSWORD, admin=True)
     version = candidate(active_model, accuracy=0.91)

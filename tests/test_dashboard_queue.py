@@ -13,7 +13,7 @@ from classifier.selectors import QueueFilters
 from classifier.thumbnails import THUMBNAIL_SIDE, thumbnail_name
 from tests.dashboard_helpers import diagnosed, without_keras_file
 from tests.images import jpeg_bytes
-from webapp.views.dashboard import PER_PAGE
+from webapp.dashboard.views.queue import PER_PAGE
 
 pytestmark = pytest.mark.django_db
 

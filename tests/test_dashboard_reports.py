@@ -137,7 +137,7 @@ def test_csv_export_streams_predictions_and_current_labels(client, officer, acti
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(client, active_model):
-    from webapp.accounts import create_officer
+    from webapp.dashboard.accounts import create_officer
 
     sneaky = create_officer("=HYPERLINK(1)", "field visit in Kabale 2024")
     submission = diagnosed(active_model)

@@ -13,7 +13,7 @@ from classifier.sms.messages import verdict_sms
 from tests.conftest import wait_until
 from tests.dashboard_helpers import PASSWORD
 from tests.images import heldout_photos
-from webapp.accounts import create_officer
+from webapp.dashboard.accounts import create_officer
 
 pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 

@@ -26,12 +26,12 @@ FARMER_TEMPLATES = [
     *sorted(str(p.relative_to(REPO)) for p in (REPO / "templates" / "farmer").glob("*.html")),
 ]
 FARMER_PYTHON = [
-    "webapp/forms.py",
+    "webapp/farmer/forms.py",
     "webapp/i18n.py",
-    "webapp/presenters.py",
-    "webapp/views/api.py",
-    "webapp/views/farmer.py",
-    "webapp/views/pwa.py",
+    "webapp/farmer/presenters.py",
+    "webapp/farmer/api.py",
+    "webapp/farmer/views.py",
+    "webapp/farmer/pwa.py",
     "classifier/sms/messages.py",
     "classifier/advice.py",
     "classifier/validators.py",

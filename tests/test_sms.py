@@ -19,7 +19,7 @@ from classifier.sms.messages import SMS_LENGTH, verdict_sms
 from classifier.tasks import send_verdict_sms
 from tests.conftest import finished_task_runs, wait_until
 from tests.dashboard_helpers import PASSWORD, diagnosed
-from webapp.accounts import create_officer
+from webapp.dashboard.accounts import create_officer
 
 pytestmark = pytest.mark.django_db
 

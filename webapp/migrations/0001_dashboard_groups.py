@@ -1,6 +1,6 @@
 """The dashboard's groups: ``officers`` review photos; ``admins`` also add classes and people.
 
-A frozen copy of ``webapp.accounts.ADMIN_PERMISSIONS`` (migrations do not import app code).
+A frozen copy of ``webapp.dashboard.accounts.ADMIN_PERMISSIONS`` (migrations do not import app code).
 """
 
 from django.db import migrations

@@ -1,6 +1,6 @@
 from django import template
 
-from webapp.dashboard_presenters import short_name
+from webapp.dashboard.presenters import short_name
 
 register = template.Library()
 

@@ -8,7 +8,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.accounts import create_officer
+from webapp.dashboard.accounts import create_officer
 
 
 class Command(BaseCommand):

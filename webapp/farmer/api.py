@@ -8,8 +8,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from classifier import selectors
-from webapp.forms import SubmissionForm
-from webapp.presenters import submission_dict
+from webapp.farmer.forms import SubmissionForm
+from webapp.farmer.presenters import submission_dict
 from webapp.ratelimits import upload_limit
 
 

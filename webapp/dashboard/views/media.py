@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from classifier import heatmaps, selectors
 from classifier.thumbnails import ensure_thumbnail
-from webapp.access import officer_required
+from webapp.dashboard.access import officer_required
 
 HEATMAP_MESSAGES = {
     "unavailable": "No heatmap for this model version: it has no Keras model (model.keras) to compute one with.",

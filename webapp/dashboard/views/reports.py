@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from classifier import reports, selectors
-from webapp.access import officer_required
-from webapp.dashboard_forms import DashboardFilterForm, DateRangeForm, ReportForm
-from webapp.dashboard_presenters import filter_query, weekly_chart
-from webapp.views.dashboard import render_dashboard
+from webapp.dashboard.access import officer_required
+from webapp.dashboard.forms import DashboardFilterForm, DateRangeForm, ReportForm
+from webapp.dashboard.presenters import filter_query, weekly_chart
+from webapp.dashboard.views.queue import render_dashboard
 
 
 @officer_required

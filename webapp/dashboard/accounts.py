@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from webapp.access import ADMINS, OFFICERS
+from webapp.dashboard.access import ADMINS, OFFICERS
 
 #: What admins may do on the admin site (the data migration gives the same).
 ADMIN_PERMISSIONS = {

@@ -22,10 +22,10 @@ from training import selectors as training_selectors
 from training import services as training_services
 from training.models import TrainingRun
 from training.retraining import RetrainingAlreadyRunning, start_retraining
-from webapp.access import admin_required, officer_required
-from webapp.dashboard_forms import PromoteForm, RollbackForm
-from webapp.models_presenters import present_run, present_version, run_progress
-from webapp.views.dashboard import render_dashboard
+from webapp.dashboard.access import admin_required, officer_required
+from webapp.dashboard.forms import PromoteForm, RollbackForm
+from webapp.dashboard.model_version_presenters import present_run, present_version, run_progress
+from webapp.dashboard.views.queue import render_dashboard
 
 logger = logging.getLogger(__name__)
 RUNS_PER_PAGE = 20

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from classifier import labelling, selectors
 from classifier.heatmaps import heatmap_state
-from webapp.access import admin_required, is_dashboard_admin, officer_required
-from webapp.dashboard_forms import BulkConfirmForm, DashboardFilterForm, LabelClassForm, LabelForm
-from webapp.dashboard_presenters import filter_query, present_review, short_name
+from webapp.dashboard.access import admin_required, is_dashboard_admin, officer_required
+from webapp.dashboard.forms import BulkConfirmForm, DashboardFilterForm, LabelClassForm, LabelForm
+from webapp.dashboard.presenters import filter_query, present_review, short_name
 
 PER_PAGE = 24
 

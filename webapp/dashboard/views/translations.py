@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from classifier.selectors import advice_awaiting_review
-from webapp.access import officer_required
+from webapp.dashboard.access import officer_required
 from webapp.i18n import REVIEW_MARK, translation_review
 
 

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from classifier import selectors
-from webapp.forms import SubmissionForm
-from webapp.presenters import present_submission
+from webapp.farmer.forms import SubmissionForm
+from webapp.farmer.presenters import present_submission
 from webapp.ratelimits import upload_limit
 
 

@@ -1,0 +1,14 @@
+"""The farmer's URLs: pages, the JSON API and the offline app's files (names unprefixed)."""
+
+from django.urls import path
+
+from webapp.farmer import api, pwa, views
+
+urlpatterns = [
+    path("", views.upload, name="upload"),
+    path("s/<uuid:submission_id>/", views.submission, name="submission"),
+    path("api/v1/submissions", api.create_submission, name="api-submission-create"),
+    path("api/v1/submissions/<uuid:submission_id>", api.submission_detail, name="api-submission-detail"),
+    path("sw.js", pwa.service_worker, name="service-worker"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+]
