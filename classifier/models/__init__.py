@@ -1,0 +1,31 @@
+"""The classifier's tables, one module per concept (they keep the ``classifier`` app label and tables):
+
+- ``registry``: model versions, evaluation sets, the change log of which version serves;
+- ``submissions``: farmers' photos and the model's predictions;
+- ``labels``: officers' classes, labels (verdicts) and heatmaps;
+- ``advice``: what a farmer is told, per answer and language;
+- ``sms``: the outbox carrying an officer's verdict to the farmer.
+"""
+
+from classifier.models.advice import Advice, AdviceStep
+from classifier.models.labels import Heatmap, Label, LabelClass, heatmap_upload_path
+from classifier.models.registry import EvaluationSet, ModelVersion, ModelVersionChange, model_upload_path
+from classifier.models.sms import SmsMessage
+from classifier.models.submissions import District, Prediction, Submission
+
+__all__ = [
+    "Advice",
+    "AdviceStep",
+    "District",
+    "EvaluationSet",
+    "Heatmap",
+    "Label",
+    "LabelClass",
+    "ModelVersion",
+    "ModelVersionChange",
+    "Prediction",
+    "SmsMessage",
+    "Submission",
+    "heatmap_upload_path",
+    "model_upload_path",
+]
