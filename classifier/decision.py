@@ -1,7 +1,7 @@
 """From class probabilities to the answer a farmer sees: a disease, "not a potato leaf", or "unsure".
 
 A model ships with its :class:`DecisionRule`, fitted on cross-validated field photos
-(``training.calibration``): a temperature that makes its probabilities honest, the probability
+(``training.field.calibration``): a temperature that makes its probabilities honest, the probability
 of "not a potato leaf" at which a photo is turned away, and the probability below which the
 farmer is told "not sure, an extension officer will look at it". Models without one fall back
 to the old rule: the reject class wins by argmax, unsure below ``CLASSIFIER_UNSURE_BELOW``.

@@ -7,7 +7,7 @@ import pytest
 
 from classifier.decision import DecisionRule, calibrate, decide, diagnose
 from classifier.metrics import expected_calibration_error
-from training.calibration import FitData, choose_reject_at, choose_unsure_below, fit_rule, fit_temperature
+from training.field.calibration import FitData, choose_reject_at, choose_unsure_below, fit_rule, fit_temperature
 
 LABELS = ["early_blight", "healthy", "late_blight", "not_potato_leaf"]
 REJECT = "not_potato_leaf"

@@ -9,8 +9,8 @@ from django.conf import settings
 from PIL import Image
 
 from training.datasets import LabelledImage
-from training.field_data import FIELD, collect_pools, difference_hash, grouped, merge_near_copies, name_group
-from training.field_protocol import field_folds
+from training.field.data import FIELD, collect_pools, difference_hash, grouped, merge_near_copies, name_group
+from training.field.protocol import field_folds
 
 DATA_ROOT = Path(settings.DATA_ROOT)
 

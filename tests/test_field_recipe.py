@@ -13,11 +13,11 @@ from classifier.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
 from classifier.decision import DecisionRule
 from classifier.evaluation import evaluate_items
 from classifier.inference import Predictor
-from training.field_data import collect_pools
-from training.field_protocol import ARMS, CHOSEN, run_protocol, scaled
-from training.field_recipe import balanced_weights
-from training.field_report import build_report, write_report
-from training.field_training import FieldTrainingConfig, rule_from_report, train_field_model
+from training.field.data import collect_pools
+from training.field.protocol import ARMS, CHOSEN, run_protocol, scaled
+from training.field.recipe import balanced_weights
+from training.field.report import build_report, write_report
+from training.field.train import FieldTrainingConfig, rule_from_report, train_field_model
 
 pytestmark = pytest.mark.tensorflow
 
@@ -146,9 +146,9 @@ def test_a_fine_tuned_recipe_serves_the_backbone_top_it_trained(tiny_data, tmp_p
     from django.conf import settings
 
     from training.architecture import backbone_of, build_classifier
-    from training.field_features import compute_view_features
-    from training.field_recipe import class_names_for, compose_model, fit_head, predict_plain, training_rows
-    from training.field_views import load_working_image, plain
+    from training.field.features import compute_view_features
+    from training.field.photo_views import load_working_image, plain
+    from training.field.recipe import class_names_for, compose_model, fit_head, predict_plain, training_rows
 
     # ImageNet's: a random backbone saturates its last ReLU6 and passes no gradient to fine-tune.
     weights = str(Path(settings.DATA_ROOT).parent / "weights" / "mobilenet_v2_1.0_224_imagenet_no_top.h5")

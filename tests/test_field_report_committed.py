@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from classifier.artifacts import ModelManifest
-from training.field_report import build_report, load_results, render_markdown
+from training.field.report import build_report, load_results, render_markdown
 
 FOLDER = Path(settings.BASE_DIR) / "docs" / "field"
 pytestmark = pytest.mark.skipif(not (FOLDER / "report.json").exists(), reason="no committed field report")

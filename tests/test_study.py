@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from training.experiments import AUGMENT_FIRST, SPLIT_FIRST
 from training.models import TrainingRun
-from training.results import StudyFolder
-from training.splits import shared_photos
+from training.study.experiments import AUGMENT_FIRST, SPLIT_FIRST
+from training.study.results import StudyFolder
+from training.study.splits import shared_photos
 
 pytestmark = pytest.mark.tensorflow
 

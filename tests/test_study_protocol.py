@@ -7,10 +7,23 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.images import DATA_ROOT
-from training.experiments import AUGMENT_FIRST, SPLIT_FIRST, StudySettings, build_plan, search_trials, unique_configs
-from training.paper import PAPER_CLAIMS
-from training.splits import augment_first_folds, fold_views, photo_folds, shared_photos, split_first_views
-from training.study_data import list_study_photos
+from training.study.data import list_study_photos
+from training.study.experiments import (
+    AUGMENT_FIRST,
+    SPLIT_FIRST,
+    StudySettings,
+    build_plan,
+    search_trials,
+    unique_configs,
+)
+from training.study.paper import PAPER_CLAIMS
+from training.study.splits import (
+    augment_first_folds,
+    fold_views,
+    photo_folds,
+    shared_photos,
+    split_first_views,
+)
 
 pytestmark = pytest.mark.tensorflow
 

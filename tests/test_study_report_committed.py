@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.experiments import SPLIT_FIRST
-from training.reports import _jsonable, derive_numbers, paper_vs_measured
-from training.results import StudyFolder
+from training.study.experiments import SPLIT_FIRST
+from training.study.report import _jsonable, derive_numbers, paper_vs_measured
+from training.study.results import StudyFolder
 
 STUDY = Path(__file__).resolve().parent.parent / "docs" / "study"
 

@@ -1,6 +1,6 @@
 """Progress of a long training job: tqdm bars with an ETA, and the same numbers for the database.
 
-The ETA weighs each fold by its estimated cost (:mod:`training.costs`): a whole-network fold is
+The ETA weighs each fold by its estimated cost (:mod:`training.study.costs`): a whole-network fold is
 worth about a hundred cached-activation folds, so counting folds would give a useless ETA. The
 bar's rate (estimated seconds of work done per real second) corrects the estimate as it runs.
 """
@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from training.crossval import FoldCallbacks
-from training.experiments import TrialConfig
+from training.study.crossval import FoldCallbacks
+from training.study.experiments import TrialConfig
 
 logger = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from classifier.models import EvaluationSet, ModelVersion, ModelVersionChange
 from classifier.promotion import PromotionPolicy, decide_promotion
 from training import selectors, services
 from training.datasets import LabelledImage, hash_fraction, list_class_images
-from training.field_data import Pools
-from training.field_protocol import ARMS, CHOSEN, scaled
-from training.field_training import FieldTrainingConfig, fit_decision_rule, train_field_model
+from training.field.data import Pools
+from training.field.protocol import ARMS, CHOSEN, scaled
+from training.field.train import FieldTrainingConfig, fit_decision_rule, train_field_model
 from training.models import TrainingRun
 from training.runner import Heartbeat, RunNoLongerRunning, locked_running_run
 

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("folder", type=Path)
 
     def handle(self, *args, **options):
-        from training.field_report import write_report
+        from training.field.report import write_report
 
         folder = options["folder"]
         if not (folder / "photos.json").is_file():

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("study_dir", type=Path)
 
     def handle(self, *args, **options):
-        from training.reports import build_report
+        from training.study.report import build_report
 
         study_dir = options["study_dir"]
         if not (study_dir / "study.json").is_file():

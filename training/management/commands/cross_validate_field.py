@@ -37,7 +37,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        from training.field_protocol import ARMS
+        from training.field.protocol import ARMS
 
         add_data_arguments(parser)
         parser.add_argument("--out", type=Path, default=Path(settings.BASE_DIR) / "docs" / "field")
@@ -48,9 +48,9 @@ class Command(BaseCommand):
         parser.add_argument("--epochs", type=int, default=None, help="cap head epochs (quick runs)")
 
     def handle(self, *args, **options):
-        from training.field_data import collect_pools
-        from training.field_protocol import ARMS, run_protocol, scaled
-        from training.field_report import write_report
+        from training.field.data import collect_pools
+        from training.field.protocol import ARMS, run_protocol, scaled
+        from training.field.report import write_report
 
         if options["folds"] < 2:
             raise CommandError("--folds must be at least 2")

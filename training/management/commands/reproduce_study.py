@@ -13,8 +13,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from training.experiments import StudySettings, quick_settings
 from training.runner import Heartbeat
+from training.study.experiments import StudySettings, quick_settings
 
 
 class Command(BaseCommand):
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--created-by", default="cli")
 
     def handle(self, *args, **options):
-        from training.study import plan_only
+        from training.study.reproduce import plan_only
 
         study_settings = self.study_settings(options)
         field_dir = Path(options["field"]) if options["field"] else None
@@ -90,10 +90,10 @@ class Command(BaseCommand):
 
     def run(self, study_settings: StudySettings, data_dir: Path, field_dir: Path | None, options) -> None:
         from training import retraining, selectors, services
-        from training.crossval import Cancelled
         from training.models import TrainingRun
         from training.progress import DatabaseReporter, StudyProgress
-        from training.study import StudyMismatch, run_study
+        from training.study.crossval import Cancelled
+        from training.study.reproduce import StudyMismatch, run_study
 
         retraining.fail_stale_runs()  # a study killed with SIGKILL stops heartbeating; free its slot
         active = selectors.active_training_runs(TrainingRun.Kind.STUDY).first()
@@ -141,8 +141,8 @@ class Command(BaseCommand):
                                              f"{outcome.folds_skipped} already stored"))  # fmt: skip
 
     def report(self, out_dir: Path) -> dict:
-        from training.reports import build_report, derive_numbers, headline_metrics
-        from training.results import StudyFolder
+        from training.study.report import build_report, derive_numbers, headline_metrics
+        from training.study.results import StudyFolder
 
         files = build_report(out_dir)
         self.stdout.write(f"report: {files.markdown} and {files.html} ({len(files.figures)} figures)")

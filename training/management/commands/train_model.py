@@ -35,9 +35,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from classifier.evaluation import evaluate_items
         from classifier.inference import Predictor
-        from training.field_protocol import ARMS, CHOSEN, scaled
-        from training.field_training import FieldTrainingConfig, rule_from_report, train_field_model
-        from training.model_card import render_model_card
+        from training.field.model_card import render_model_card
+        from training.field.protocol import ARMS, CHOSEN, scaled
+        from training.field.train import FieldTrainingConfig, rule_from_report, train_field_model
 
         recipe = ARMS[CHOSEN]
         recipe = scaled(

@@ -1,11 +1,11 @@
 """How the field recipe is measured: grouped k-fold cross-validation over the field photos.
 
-Field photos are split into folds by group (``training.field_data``: source and date or camera
+Field photos are split into folds by group (``training.field.data``: source and date or camera
 sequence, near-copies merged), stratified by class, repeated with new folds per repeat. Each fold
 trains on the lab training photos plus the field photos of the other folds and predicts its own
 field photos and the lab hold-out. Every fold's per-photo probabilities are written to
 ``results/<arm>/r<repeat>-f<fold>.json`` as soon as it finishes, so an interrupted run continues
-where it stopped; ``training.field_report`` computes every figure from those files.
+where it stopped; ``training.field.report`` computes every figure from those files.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from training.field_data import PoolImage, Pools
-from training.field_features import ViewFeatures, compute_view_features
-from training.field_recipe import (
+from training.field.data import PoolImage, Pools
+from training.field.features import ViewFeatures, compute_view_features
+from training.field.recipe import (
     Recipe,
     class_names_for,
     fit_head,

@@ -22,8 +22,8 @@ from training.datasets import (
     list_class_images,
     load_arrays,
 )
-from training.experiments import StudySettings
-from training.splits import heldout_test_split
+from training.study.experiments import StudySettings
+from training.study.splits import heldout_test_split
 
 
 @dataclass

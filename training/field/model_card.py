@@ -54,8 +54,8 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
         f"Trained on {summary['training_photos']} photos: every field photo (potato and other crops) and the lab "
         f"photos outside the lab hold-out ({summary['lab_holdout_photos']} photos, chosen by a hash of the file name). "
         "Each class is balanced across lab and field photos; lab photos also train as field-like views and "
-        "as leaves pasted onto field photos of other crops (`training.field_views`). The ImageNet MobileNetV2 "
-        "backbone is frozen; the head is trained on its features (`training.field_recipe`).",
+        "as leaves pasted onto field photos of other crops (`training.field.photo_views`). The ImageNet MobileNetV2 "
+        "backbone is frozen; the head is trained on its features (`training.field.recipe`).",
         "",
         "## How the farmer's answer is decided",
         "",

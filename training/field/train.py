@@ -1,7 +1,7 @@
 """Training the model the product serves with the field recipe, from folders or officers' labels.
 
 ``train_field_model`` trains the head once on every lab training photo and every field photo
-(``training.field_protocol.train_final_head``), puts it on the backbone, and writes the served
+(``training.field.protocol.train_final_head``), puts it on the backbone, and writes the served
 files: ``model.tflite`` (float16), ``model.keras`` (no optimizer state, for Grad-CAM),
 ``labels.json`` with the decision rule fitted on the cross-validation, and ``training.json``.
 """
@@ -18,9 +18,9 @@ from classifier.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
 from classifier.classes import NOT_POTATO_LEAF
 from classifier.decision import DecisionRule
 from training.datasets import LabelledImage
-from training.field_data import Pools, collect_pools
-from training.field_protocol import ARMS, CHOSEN, run_protocol, train_final_head
-from training.field_recipe import Recipe
+from training.field.data import Pools, collect_pools
+from training.field.protocol import ARMS, CHOSEN, run_protocol, train_final_head
+from training.field.recipe import Recipe
 
 MIN_FIELD_PHOTOS_FOR_A_RULE = 50
 
@@ -65,7 +65,7 @@ def train_field_model(
     import keras
 
     from training.export import export_tflite
-    from training.field_recipe import compose_model
+    from training.field.recipe import compose_model
 
     started = time.monotonic()
     pools = pools or config.pools()
@@ -109,7 +109,7 @@ def fit_decision_rule(
 
     ``None`` (the old rule) when the field photos are too few to fit one honestly.
     """
-    from training.field_report import load_results, shipped_rule
+    from training.field.report import load_results, shipped_rule
 
     if len(pools.field) < MIN_FIELD_PHOTOS_FOR_A_RULE or len({image.group for image in pools.field}) < folds:
         log(f"{len(pools.field)} field photos: too few to fit a decision rule; the old rule applies")

@@ -1,6 +1,6 @@
 """The report's figures (matplotlib, Agg backend): the paper's eight, drawn from our stored results.
 
-Each function takes numbers already derived by :mod:`training.study_metrics` and writes one PNG.
+Each function takes numbers already derived by :mod:`training.study.metrics` and writes one PNG.
 """
 
 from __future__ import annotations

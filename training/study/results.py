@@ -5,7 +5,7 @@
         splits.json                which photos are development/test/field, and every fold's split
         runs.json                  one entry per invocation: start, end, seconds, phases, environment
         results/<config>/fold-<k>.json   one fold: history per epoch, per-image predictions, timings
-        report.md, report.html, report.json, figures/*.png   (written by training.reports)
+        report.md, report.html, report.json, figures/*.png   (written by training.study.report)
 
 Every fold file is written atomically as soon as the fold finishes, so an interrupted run loses at
 most the fold in progress, and a rerun skips every fold that has a file.

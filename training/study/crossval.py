@@ -4,7 +4,7 @@ Building and compiling a model, and tracing its training step, costs seconds (te
 the whole network on a busy CPU); so each configuration builds one model, snapshots its initial weights and
 optimizer state, and restores them before every fold. Configurations that train only the head or
 the top layers train the model's trainable part on cached activations
-(:mod:`training.features`); the whole network trains on the images.
+(:mod:`training.study.features`); the whole network trains on the images.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from training.experiments import StudySettings, TrialConfig
-from training.features import CachedActivations, trainable_spec
-from training.study_data import StudyData
+from training.study.data import StudyData
+from training.study.experiments import StudySettings, TrialConfig
+from training.study.features import CachedActivations, trainable_spec
 
 PREDICT_BATCH = 128
 

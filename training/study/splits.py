@@ -77,7 +77,7 @@ def fold_views(
     protocol: str, labels: np.ndarray, photo_ids: Sequence[str], factor: int, folds: int, seed: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """(training views, validation views) for every fold under ``protocol``."""
-    from training.experiments import AUGMENT_FIRST, SPLIT_FIRST
+    from training.study.experiments import AUGMENT_FIRST, SPLIT_FIRST
 
     if protocol == SPLIT_FIRST:
         return [split_first_views(val, len(labels), factor) for val in photo_folds(labels, photo_ids, folds, seed)]

@@ -1,8 +1,8 @@
 """The study report: ``report.md``, a single-file ``report.html``, ``report.json`` and figures.
 
-Built only from a study folder's stored files (:mod:`training.results`), so it can be rebuilt at
+Built only from a study folder's stored files (:mod:`training.study.results`), so it can be rebuilt at
 any time without training, also from a partial (interrupted) run. Every measured number goes
-through :mod:`training.study_metrics`; the paper's numbers come from :mod:`training.paper`.
+through :mod:`training.study.metrics`; the paper's numbers come from :mod:`training.study.paper`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from training import figures
-from training.experiments import SPLIT_FIRST
-from training.paper import CITATION, PAPER_CLAIMS, paper_confusion_accuracy, paper_pair
-from training.results import StudyFolder, write_json
-from training.study_metrics import (
+from training.study import figures
+from training.study.experiments import SPLIT_FIRST
+from training.study.metrics import (
     binary_counts,
     config_summary,
     confusion_matrix,
@@ -29,6 +27,8 @@ from training.study_metrics import (
     pooled,
     select_best,
 )
+from training.study.paper import CITATION, PAPER_CLAIMS, paper_confusion_accuracy, paper_pair
+from training.study.results import StudyFolder, write_json
 
 ONE_FACTOR = ("layers", "learning_rate", "batch_size", "optimizer")
 FIGURES = {
@@ -903,7 +903,7 @@ def compose(numbers: dict, figure_paths: dict[str, Path]) -> Document:
     doc.paragraph(
         "Rebuild this report without training: `python manage.py build_study_report <this folder>`. "
         "Every number comes from `results/*/fold-*.json` (per-image probabilities, per-epoch history) through "
-        "`training/study_metrics.py`; `report.json` holds them all."
+        "`training/study/metrics.py`; `report.json` holds them all."
     )
     return doc
 

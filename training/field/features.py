@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training.field_data import FIELD, LAB, PoolImage
-from training.field_views import field_like, load_working_image, pasted_on_background, plain
+from training.field.data import FIELD, LAB, PoolImage
+from training.field.photo_views import field_like, load_working_image, pasted_on_background, plain
 
 logger = logging.getLogger(__name__)
 BATCH = 64

@@ -2,7 +2,7 @@
 
 :func:`run_study` is resumable: folds already stored under ``out_dir/results`` are skipped, and
 the photos are decoded and the activations cached only when some fold is left to train. The report
-is built from the stored files by :mod:`training.reports`, separately.
+is built from the stored files by :mod:`training.study.report`, separately.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training.costs import (
+from training.progress import StudyProgress
+from training.study.costs import (
     features_seconds,
     fold_counts,
     fold_seconds,
@@ -27,7 +28,8 @@ from training.costs import (
     setup_seconds,
     typical_epochs,
 )
-from training.experiments import (
+from training.study.data import StudyPhotos, list_study_photos
+from training.study.experiments import (
     AUGMENT_FIRST,
     SPLIT_FIRST,
     StudySettings,
@@ -36,10 +38,8 @@ from training.experiments import (
     settings_digest,
     unique_configs,
 )
-from training.progress import StudyProgress
-from training.results import StudyFolder
-from training.splits import fold_views
-from training.study_data import StudyPhotos, list_study_photos
+from training.study.results import StudyFolder
+from training.study.splits import fold_views
 
 
 class StudyMismatch(Exception):
@@ -186,7 +186,7 @@ def run_study(
     log: Callable[[str], None] = print,
 ) -> StudyOutcome:
     """Train every fold of every configuration that has no stored result yet."""
-    from training.crossval import Cancelled
+    from training.study.crossval import Cancelled
 
     started = time.monotonic()
     progress = progress or StudyProgress(bars=False)
@@ -244,9 +244,9 @@ def train_pending(
     run_entry: dict,
 ) -> None:
     """Decode, augment and cache once, then train each pending fold and store it as it finishes."""
-    from training.crossval import ConfigTrainer
-    from training.features import compute_activations, images_to_extract
-    from training.study_data import load_study_data
+    from training.study.crossval import ConfigTrainer
+    from training.study.data import load_study_data
+    from training.study.features import compute_activations, images_to_extract
 
     sizes = (len(photos.dev), len(photos.test), len(photos.field))
     weights = {

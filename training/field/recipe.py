@@ -1,7 +1,7 @@
 """The field recipe: what the shipped model is trained with, and the arms it was chosen among.
 
 A classifier head (dropout, then a dense softmax layer, as in the study) is trained on features
-of a frozen ImageNet MobileNetV2 (``training.field_features``) from:
+of a frozen ImageNet MobileNetV2 (``training.field.features``) from:
 
 - lab photos and field photos of every class, the reject class included, each class balanced
   across the two domains (``balance="class_domain"``), so no class is "the field one";
@@ -29,8 +29,8 @@ import numpy as np
 
 from training.architecture import backbone_of, build_classifier, set_trainable_layers, trainable_part
 from training.datasets import hash_fraction
-from training.field_data import FIELD, PoolImage
-from training.field_features import ViewFeatures
+from training.field.data import FIELD, PoolImage
+from training.field.features import ViewFeatures
 
 BACTERIAL_WILT = "bacterial_wilt"
 VIEW_KINDS = ("plain", "field_like", "pasted")

@@ -1,7 +1,7 @@
 """The field report: every figure computed from the stored out-of-fold predictions.
 
 ``build_report(folder)`` reads ``photos.json`` and ``results/<arm>/r<repeat>-f<fold>.json`` (written
-by ``training.field_protocol``) and returns the numbers; ``write_report`` writes ``report.json``,
+by ``training.field.protocol``) and returns the numbers; ``write_report`` writes ``report.json``,
 ``report.md`` and the figures. A test rebuilds the numbers from the committed predictions and
 compares them with the committed report, so the report cannot say what the predictions do not.
 
@@ -21,9 +21,9 @@ import numpy as np
 
 from classifier.decision import DecisionRule, calibrate, decide
 from classifier.metrics import expected_calibration_error
-from training.calibration import FitData, fit_rule
-from training.field_data import FIELD, TOMATO
-from training.field_protocol import ARMS, CHOSEN
+from training.field.calibration import FitData, fit_rule
+from training.field.data import FIELD, TOMATO
+from training.field.protocol import ARMS, CHOSEN
 
 POTATO_CLASSES = ("early_blight", "late_blight", "healthy", "bacterial_wilt")
 TARGETS = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from training.study_data import StudyData
+from training.study.data import StudyData
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from training.experiments import AUGMENT_FIRST, Experiment, StudySettings, TrialConfig
+from training.study.experiments import AUGMENT_FIRST, Experiment, StudySettings, TrialConfig
 
 
 @dataclass(frozen=True)
