@@ -42,9 +42,11 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from classifier import seeding, selectors  # noqa: E402
-from classifier.selectors import QueueFilters  # noqa: E402
-from classifier.services import ensure_default_model  # noqa: E402
+from classifier import seeding  # noqa: E402
+from classifier.labels import selectors as label_selectors  # noqa: E402
+from classifier.labels.selectors import QueueFilters  # noqa: E402
+from classifier.registry import selectors as registry_selectors  # noqa: E402
+from classifier.registry.services import ensure_default_model  # noqa: E402
 from webapp.dashboard.accounts import create_officer  # noqa: E402
 
 LIMIT_MS = 300
@@ -57,12 +59,12 @@ def prepare(count: int) -> None:
     if missing > 0:
         print(f"seeding {missing} submissions…", file=sys.stderr)
         started = time.monotonic()
-        seeding.seed_submissions(missing, selectors.active_model_version(), seed=count)
+        seeding.seed_submissions(missing, registry_selectors.active_model_version(), seed=count)
         print(f"seeded in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
 def pages() -> list[tuple[str, str]]:
-    first = selectors.review_queue(QueueFilters()).values_list("submission_id", flat=True).first()
+    first = label_selectors.review_queue(QueueFilters()).values_list("submission_id", flat=True).first()
     today = timezone.localdate()
     half_year = (today - timezone.timedelta(weeks=26)).isoformat()
     queue = reverse("dashboard:queue")

@@ -22,6 +22,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from classifier.submissions import services as submission_services
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "var" / "bench"
 sys.path.insert(0, str(REPO))
@@ -126,7 +128,6 @@ def bench_worker(env: dict[str, str], photo: Path) -> dict:
     """Start a real Celery inference worker: time to answer a ping, then memory after one task."""
     import psutil
 
-    from classifier import services
     from classifier.validators import validate_photo
     from webapp.celery import app
     from webapp.processes import worker_command
@@ -146,7 +147,7 @@ def bench_worker(env: dict[str, str], photo: Path) -> dict:
     ready_s = time.perf_counter() - started
     assert app.control.ping(destination=[name], timeout=2), "worker logged ready but does not answer"
 
-    submission = services.create_submission(validate_photo(_upload(photo)))
+    submission = submission_services.create_submission(validate_photo(_upload(photo)))
     first_started = time.perf_counter()
     wait_done(submission.id)
     first_task_s = time.perf_counter() - first_started

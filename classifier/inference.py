@@ -10,10 +10,10 @@ from typing import BinaryIO
 import numpy as np
 from django.conf import settings
 
-from classifier.artifacts import MODEL_FILENAME, ModelManifest
 from classifier.decision import DecisionRule, Diagnosis, diagnose
-from classifier.model_files import local_copy
 from classifier.preprocessing import load_model_input
+from classifier.registry.artifacts import MODEL_FILENAME, ModelManifest
+from classifier.registry.model_files import local_copy
 from classifier.runtimes import load_runtime
 
 logger = logging.getLogger(__name__)

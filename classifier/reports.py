@@ -15,8 +15,8 @@ from django.db.models import Case, CharField, Count, F, FilteredRelation, Intege
 from django.utils import timezone
 
 from classifier.classes import UNUSABLE
+from classifier.labels.selectors import QueueFilters, filtered_predictions, label_classes, local_day_start
 from classifier.models import District, ModelVersion, Prediction
-from classifier.selectors import QueueFilters, filtered_predictions, label_classes, local_day_start
 
 UNSURE = "unsure"
 #: Longest range a report covers (weeks are CASE branches in SQL).

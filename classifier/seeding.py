@@ -23,7 +23,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from classifier.classes import NOT_POTATO_LEAF
-from classifier.labelling import REVIEW_STATUS_OF_ACTION
+from classifier.labels.services import REVIEW_STATUS_OF_ACTION
 from classifier.models import District, Label, ModelVersion, Prediction, Submission
 
 SEED_PREFIX = "seed/"

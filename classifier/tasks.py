@@ -16,10 +16,14 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import OperationalError
 
-from classifier import heatmaps, selectors, services
 from classifier.inference import predictor_for
-from classifier.model_files import local_copy
+from classifier.labels import heatmaps
+from classifier.labels import selectors as label_selectors
 from classifier.models import Submission
+from classifier.registry import selectors as registry_selectors
+from classifier.registry.model_files import local_copy
+from classifier.submissions import selectors as submission_selectors
+from classifier.submissions import services as submission_services
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +42,13 @@ class NoActiveModel(RuntimeError):
 )
 def diagnose_submission(submission_id: str) -> str:
     """Run the active model on one submission and store the prediction (at most once)."""
-    submission = selectors.submission_for_inference(submission_id)
+    submission = submission_selectors.submission_for_inference(submission_id)
     if submission is None:
         logger.warning("submission %s not found", submission_id)
         return "missing"
     if submission.status != Submission.Status.PENDING:
         return submission.status
-    version = selectors.active_model_version()
+    version = registry_selectors.active_model_version()
     if version is None:
         raise NoActiveModel("no active model version; run `manage.py register_default_model`")
     predictor = predictor_for(version)
@@ -54,18 +58,18 @@ def diagnose_submission(submission_id: str) -> str:
             diagnosis = predictor.predict(image_file)
     except (OSError, ValueError) as error:
         logger.exception("could not diagnose submission %s", submission_id)
-        services.mark_submission_failed(submission_id, f"{type(error).__name__}: {error}")
+        submission_services.mark_submission_failed(submission_id, f"{type(error).__name__}: {error}")
         return Submission.Status.FAILED
     elapsed_ms = (time.perf_counter() - started) * 1000
-    services.record_prediction(submission, version, diagnosis, elapsed_ms)
+    submission_services.record_prediction(submission, version, diagnosis, elapsed_ms)
     return Submission.Status.DONE
 
 
 @shared_task
 def requeue_stale_submissions() -> int:
     """Enqueue again every submission left pending too long (run by Celery beat every minute)."""
-    ids = selectors.stale_pending_submission_ids(settings.STALE_SUBMISSION_SECONDS)
-    requeued = sum(services.enqueue_inference(submission_id) for submission_id in ids)
+    ids = submission_selectors.stale_pending_submission_ids(settings.STALE_SUBMISSION_SECONDS)
+    requeued = sum(submission_services.enqueue_inference(submission_id) for submission_id in ids)
     if ids:
         logger.info("requeued %s of %s stale pending submissions", requeued, len(ids))
     return requeued
@@ -76,7 +80,7 @@ def compute_heatmap(submission_id: str) -> str:
     """Grad-CAM for one submission's prediction. Routed to the ``training`` queue (settings), whose
     worker may import TensorFlow; the import happens here, inside the task, never at module load.
     """
-    submission = selectors.submission_for_review(submission_id)
+    submission = label_selectors.submission_for_review(submission_id)
     heatmap = getattr(submission, "heatmap", None) if submission else None
     if heatmap is None:
         return "missing"

@@ -245,9 +245,9 @@ def s3_media(settings, tmp_path):
 def active_model(db):
     from django.core.files.storage import default_storage
 
-    from classifier.heatmaps import keras_model_name
-    from classifier.selectors import active_model_version
-    from classifier.services import ensure_default_model
+    from classifier.labels.heatmaps import keras_model_name
+    from classifier.registry.selectors import active_model_version
+    from classifier.registry.services import ensure_default_model
 
     ensure_default_model(settings.DEFAULT_MODEL_DIR)
     version = active_model_version()

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 
-from classifier import services
 from classifier.decision import Diagnosis
 from classifier.models import Prediction, Submission
+from classifier.submissions import services as submission_services
 from tests.images import jpeg_bytes
 
 PASSWORD = "field visit in Kabale 2024"
@@ -47,7 +47,7 @@ def diagnosed(
         is_unsure=confidence < 0.6,
         margin=margin,
     )
-    services.record_prediction(submission, version, diagnosis, inference_ms=10)
+    submission_services.record_prediction(submission, version, diagnosis, inference_ms=10)
     return Submission.objects.select_related("prediction").get(pk=submission.pk)
 
 
@@ -59,6 +59,6 @@ def without_keras_file(version) -> None:
     """Make ``version`` one registered without a Keras file (TFLite only: no heatmaps)."""
     from django.core.files.storage import default_storage
 
-    from classifier.heatmaps import keras_model_name
+    from classifier.labels.heatmaps import keras_model_name
 
     default_storage.delete(keras_model_name(version))

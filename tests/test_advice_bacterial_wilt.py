@@ -11,8 +11,8 @@ from django.apps import apps
 from django.conf import settings
 from django.utils import translation
 
-from classifier import selectors
-from classifier.advice import ADVICE, ADVICE_KEYS, PLANTWISE_BACTERIAL_WILT, display_name
+from classifier.advice import selectors as advice_selectors
+from classifier.advice.defaults import ADVICE, ADVICE_KEYS, PLANTWISE_BACTERIAL_WILT, display_name
 from classifier.models import Advice, AdviceStep
 from tests.test_reach_advice import diagnosed
 from webapp.dashboard.presenters import FIXED_COLOURS, colour_for, short_name
@@ -118,7 +118,7 @@ def test_an_unsure_answer_still_gets_the_unsure_advice(client, active_model):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_steps_never_recommend_a_spray(language):
-    row = selectors.advice_for(LABEL, False, language)
+    row = advice_selectors.advice_for(LABEL, False, language)
     with translation.override(language):
         default = ADVICE[LABEL]
         texts = [str(step.text) for step in default.steps] + [step.text for step in row.steps]

@@ -18,8 +18,8 @@ def phone(browser):
 def test_farmer_uploads_a_late_blight_photo_and_sees_the_diagnosis(
     phone, live_server, celery_worker_process, active_model
 ):
+    from classifier.advice.selectors import advice_for
     from classifier.inference import Predictor
-    from classifier.selectors import advice_for
 
     photo = heldout_photos("late_blight", 1)[0]
     # What the shipped model and its fitted rule answer for this photo: a disease, or honestly "not sure".

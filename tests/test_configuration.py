@@ -218,7 +218,7 @@ def cache_in_child(arguments) -> str:
 
     from django.conf import settings
 
-    from classifier import model_files
+    from classifier.registry import model_files
 
     settings.MODEL_CACHE_DIR = cache_dir
     with mock.patch.object(model_files, "default_storage", RemoteLikeStorage(location=location)):
@@ -226,7 +226,7 @@ def cache_in_child(arguments) -> str:
 
 
 def test_two_worker_processes_cache_the_same_model_at_once(tmp_path):
-    from classifier.model_files import path_sha256
+    from classifier.registry.model_files import path_sha256
 
     location, cache_dir = tmp_path / "bucket", tmp_path / "model-cache"
     content = os.urandom(3 << 20)  # 3 MB, read in 1 MB chunks with a pause each
@@ -245,7 +245,7 @@ def test_a_cached_copy_from_another_database_is_not_reused(tmp_path, settings):
     """Version numbers restart with a new database; the cache is keyed by content, not by number."""
     from unittest import mock
 
-    from classifier import model_files
+    from classifier.registry import model_files
 
     location = tmp_path / "bucket"
     settings.MODEL_CACHE_DIR = tmp_path / "model-cache"

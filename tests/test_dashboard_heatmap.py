@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from classifier.artifacts import ModelManifest
 from classifier.models import Heatmap
+from classifier.registry.artifacts import ModelManifest
 from tests.conftest import REPO, WorkerProcess
 from tests.dashboard_helpers import PASSWORD, diagnosed
 from tests.images import heldout_photos
@@ -40,7 +40,7 @@ def keras_model_dir(tmp_path_factory):
 
 @pytest.fixture
 def keras_version(db, keras_model_dir):
-    from classifier.services import register_model_version
+    from classifier.registry.services import register_model_version
 
     return register_model_version(keras_model_dir, created_by="test")
 
@@ -48,7 +48,8 @@ def keras_version(db, keras_model_dir):
 def test_web_and_inference_modules_do_not_import_tensorflow():
     code = (
         "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'webapp.settings.test'); "
-        "django.setup(); import classifier.tasks, classifier.heatmaps, webapp.urls, webapp.dashboard.views.media; "
+        "django.setup(); import classifier.tasks, classifier.labels.heatmaps, webapp.urls; "
+        "import webapp.dashboard.views.media; "
         "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -109,8 +110,8 @@ def test_training_worker_computes_the_heatmap(client, keras_version, training_wo
 @pytest.mark.django_db
 def test_heatmap_on_s3_storage(keras_model_dir, s3_media, tmp_path):
     """Media on S3 (moto): the Keras model is read through a cached local copy, not a storage path."""
-    from classifier import heatmaps
-    from classifier.services import register_model_version
+    from classifier.labels import heatmaps
+    from classifier.registry.services import register_model_version
     from classifier.tasks import compute_heatmap
 
     version = register_model_version(keras_model_dir, created_by="test")

@@ -5,7 +5,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from classifier import heatmaps, labelling, selectors
+from classifier.labels import heatmaps
+from classifier.labels import selectors as label_selectors
+from classifier.labels import services as label_services
 from classifier.models import Heatmap, Label, LabelClass, Prediction
 from tests.dashboard_helpers import (
     diagnosed,
@@ -64,9 +66,9 @@ def test_next_photo_keeps_the_filters(client, officer, active_model):
 
 def test_relabelling_keeps_who_when_and_what_it_replaced(client, officer, dashboard_admin, active_model):
     submission = diagnosed(active_model, label="late_blight")
-    first = labelling.label_submission(submission.pk, officer, "late_blight")
-    second = labelling.label_submission(submission.pk, dashboard_admin, "early_blight")
-    third = labelling.label_submission(submission.pk, officer, reject_reason="unusable")
+    first = label_services.label_submission(submission.pk, officer, "late_blight")
+    second = label_services.label_submission(submission.pk, dashboard_admin, "early_blight")
+    third = label_services.label_submission(submission.pk, officer, reject_reason="unusable")
 
     rows = list(Label.objects.filter(submission=submission).order_by("id"))
     assert [r.pk for r in rows] == [first.pk, second.pk, third.pk]
@@ -78,7 +80,7 @@ def test_relabelling_keeps_who_when_and_what_it_replaced(client, officer, dashbo
         ("okello", "reject", ""),
     ]
     assert rows[0].created_at <= rows[1].created_at <= rows[2].created_at
-    assert selectors.current_label_for(submission.pk) == third
+    assert label_selectors.current_label_for(submission.pk) == third
     # The prediction's review columns follow the current label.
     prediction = prediction_of(submission)
     assert (prediction.review_status, prediction.reviewed_label) == ("rejected", "")
@@ -90,29 +92,29 @@ def test_relabelling_keeps_who_when_and_what_it_replaced(client, officer, dashbo
 
 def test_the_same_verdict_twice_is_recorded_once(officer, active_model):
     submission = diagnosed(active_model)
-    one = labelling.label_submission(submission.pk, officer, "healthy")
-    two = labelling.label_submission(submission.pk, officer, "healthy")
+    one = label_services.label_submission(submission.pk, officer, "healthy")
+    two = label_services.label_submission(submission.pk, officer, "healthy")
     assert one == two and Label.objects.count() == 1
 
 
 def test_picking_the_reject_class_is_a_reject_or_a_confirmation(officer, active_model):
     leaf = diagnosed(active_model, label="healthy")
     not_leaf = diagnosed(active_model, label="not_potato_leaf")
-    assert labelling.label_submission(leaf.pk, officer, "not_potato_leaf").action == "reject"
-    verdict = labelling.label_submission(not_leaf.pk, officer, reject_reason="not_potato_leaf")
+    assert label_services.label_submission(leaf.pk, officer, "not_potato_leaf").action == "reject"
+    verdict = label_services.label_submission(not_leaf.pk, officer, reject_reason="not_potato_leaf")
     assert (verdict.action, verdict.label) == ("confirm", "not_potato_leaf")
 
 
 def test_unknown_class_or_undiagnosed_photo_is_refused(client, officer, active_model):
     submission = diagnosed(active_model)
-    with pytest.raises(labelling.LabellingError, match="Unknown class"):
-        labelling.label_submission(submission.pk, officer, "potato_virus_y")
+    with pytest.raises(label_services.LabellingError, match="Unknown class"):
+        label_services.label_submission(submission.pk, officer, "potato_virus_y")
     client.force_login(officer)
     response = label(client, submission, label="potato_virus_y")
     assert response["Location"] == reverse("dashboard:review", args=[submission.pk])
     assert not Label.objects.exists()
-    with pytest.raises(labelling.LabellingError, match="no diagnosis"):
-        labelling.label_submission("00000000-0000-0000-0000-000000000000", officer, "healthy")
+    with pytest.raises(label_services.LabellingError, match="no diagnosis"):
+        label_services.label_submission("00000000-0000-0000-0000-000000000000", officer, "healthy")
 
 
 def test_admin_adds_potato_virus_y_and_officers_can_pick_it(client, officer, dashboard_admin, active_model):
@@ -135,7 +137,7 @@ def test_admin_adds_potato_virus_y_and_officers_can_pick_it(client, officer, das
     label(client, submission, label="potato_virus_y")
     verdict = Label.objects.get()
     assert (verdict.action, verdict.label) == ("correct", "potato_virus_y")
-    assert [lbl.label for lbl in selectors.current_labels()] == ["potato_virus_y"]
+    assert [lbl.label for lbl in label_selectors.current_labels()] == ["potato_virus_y"]
 
 
 def test_registering_a_model_adds_its_classes(active_model):
@@ -150,13 +152,13 @@ def test_registering_a_model_adds_its_classes(active_model):
 
 def test_bulk_confirm_skips_photos_reviewed_meanwhile(client, officer, dashboard_admin, active_model):
     photos = [diagnosed(active_model, label=name) for name in ("late_blight", "healthy", "early_blight")]
-    labelling.label_submission(photos[2].pk, dashboard_admin, "healthy")
+    label_services.label_submission(photos[2].pk, dashboard_admin, "healthy")
     client.force_login(officer)
     response = client.post(
         reverse("dashboard:bulk-confirm"), {"ids": [str(p.pk) for p in photos], "q": "district=kabale"}
     )
     assert response["Location"] == reverse("dashboard:queue") + "?district=kabale"
-    current = {lbl.submission_id: lbl for lbl in selectors.current_labels()}
+    current = {lbl.submission_id: lbl for lbl in label_selectors.current_labels()}
     assert (current[photos[0].pk].action, current[photos[0].pk].label) == ("confirm", "late_blight")
     assert (current[photos[1].pk].label, current[photos[1].pk].created_by) == ("healthy", officer)
     assert (current[photos[2].pk].label, current[photos[2].pk].created_by) == ("healthy", dashboard_admin)
@@ -174,13 +176,13 @@ def test_bulk_confirm_with_nothing_ticked_says_so(client, officer, active_model)
 
 def test_current_labels_for_retraining(officer, active_model):
     a, b, c = (diagnosed(active_model) for _ in range(3))
-    labelling.label_submission(a.pk, officer, "healthy")
-    labelling.label_submission(a.pk, officer, "early_blight")
-    labelling.label_submission(b.pk, officer, reject_reason="unusable")
-    rows = [(lbl.submission.image.name, lbl.label) for lbl in selectors.current_labels()]
+    label_services.label_submission(a.pk, officer, "healthy")
+    label_services.label_submission(a.pk, officer, "early_blight")
+    label_services.label_submission(b.pk, officer, reject_reason="unusable")
+    rows = [(lbl.submission.image.name, lbl.label) for lbl in label_selectors.current_labels()]
     assert rows == [(a.image.name, "early_blight")]
-    assert selectors.current_labels(usable_only=False).count() == 2
-    assert selectors.current_label_for(c.pk) is None
+    assert label_selectors.current_labels(usable_only=False).count() == 2
+    assert label_selectors.current_label_for(c.pk) is None
 
 
 def test_heatmap_is_unavailable_without_a_keras_model(client, officer, active_model):

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.templatetags.static import static
 from django.urls import reverse
 
-from classifier import selectors, services
 from classifier.models import ModelVersion, ModelVersionChange
-from classifier.promotion import PromotionDecision
+from classifier.registry import selectors as registry_selectors
+from classifier.registry import services as registry_services
+from classifier.registry.promotion import PromotionDecision
 from training import services as training_services
 from training.models import TrainingRun
 from training.retraining import evaluation_set_for
@@ -47,7 +48,7 @@ def scores(accuracy, lab, field, recalls):
 
 def candidate(active, accuracy=0.91, reasons=(), recalls=None):
     """A retrained candidate scored beside ``active``, as a retraining run leaves it."""
-    version = services.register_model_version(
+    version = registry_services.register_model_version(
         settings.DEFAULT_MODEL_DIR, created_by="atim", parent=active, notes="retraining run"
     )
     version.evaluation_set = evaluation_set_for(
@@ -119,7 +120,7 @@ def test_officers_see_both_pages_but_cannot_act(client, officer, active_model, e
     assert client.post(reverse("dashboard:roll-back", args=[1])).status_code == 403
 
     assert TrainingRun.objects.get().status == "queued" and enqueued == []
-    assert selectors.active_model_version() == active_model and v2.changes.count() == 0
+    assert registry_selectors.active_model_version() == active_model and v2.changes.count() == 0
 
 
 # -- retraining runs ----------------------------------------------------------------------------
@@ -296,7 +297,9 @@ def test_promote_needs_a_confirmation_and_is_logged_with_the_user(client, dashbo
     assert unconfirmed.status_code == 400 and "Tick the box to confirm." in unconfirmed.content.decode()
     no_reason = client.post(reverse("dashboard:promote", args=[2]), {"confirm": "on"})
     assert no_reason.status_code == 400
-    assert selectors.active_model_version() == active_model and not ModelVersionChange.objects.filter(version=v2)
+    assert registry_selectors.active_model_version() == active_model and not ModelVersionChange.objects.filter(
+        version=v2
+    )
 
     response = client.post(reverse("dashboard:promote", args=[2]), {"reason": "better in Kisoro", "confirm": "on"})
     assert response.status_code == 302 and response["Location"] == reverse("dashboard:models")
@@ -322,7 +325,9 @@ def test_promote_needs_a_confirmation_and_is_logged_with_the_user(client, dashbo
 
 def test_roll_back_is_one_click_for_a_retired_version_and_is_logged(client, dashboard_admin, active_model):
     v2 = candidate(active_model)
-    services.activate_model_version(v2, ModelVersionChange.Action.AUTO_PROMOTE, actor="retraining", reason="cleared")
+    registry_services.activate_model_version(
+        v2, ModelVersionChange.Action.AUTO_PROMOTE, actor="retraining", reason="cleared"
+    )
     client.force_login(dashboard_admin)
     page = client.get(reverse("dashboard:models")).content.decode()
     v1_section = re.search(r'<section class="model-card" id="v1">.*?</section>', page, re.S).group(0)
@@ -331,7 +336,7 @@ def test_roll_back_is_one_click_for_a_retired_version_and_is_logged(client, dash
 
     response = client.post(reverse("dashboard:roll-back", args=[1]), {"reason": "farmers in Kabale report errors"})
     assert response.status_code == 302
-    assert selectors.active_model_version() == active_model
+    assert registry_selectors.active_model_version() == active_model
     v2.refresh_from_db()
     assert v2.status == "retired"
     change = ModelVersionChange.objects.filter(action="rollback").get()
@@ -343,12 +348,12 @@ def test_roll_back_is_one_click_for_a_retired_version_and_is_logged(client, dash
     )
     # Without a reason it still works, with a default one; a candidate cannot be "rolled back to".
     client.post(reverse("dashboard:roll-back", args=[2]))
-    assert selectors.active_model_version() == v2
+    assert registry_selectors.active_model_version() == v2
     assert ModelVersionChange.objects.filter(action="rollback").first().reason == "rolled back from the dashboard"
     v3 = candidate(v2)
     refused = client.post(reverse("dashboard:roll-back", args=[v3.number]), follow=True)
     assert "Only a retired version can be rolled back to" in refused.content.decode()
-    assert selectors.active_model_version() == v2
+    assert registry_selectors.active_model_version() == v2
     assert client.get(reverse("dashboard:roll-back", args=[1])).status_code == 405
 
 
@@ -376,7 +381,7 @@ def test_query_counts_do_not_grow_with_runs_versions_or_changes(
     for accuracy in (0.81, 0.9, 0.93):
         version = candidate(previous, accuracy=accuracy)
         finished_run(version, promoted=True)
-        services.activate_model_version(version, "auto_promote", actor="retraining", reason="cleared")
+        registry_services.activate_model_version(version, "auto_promote", actor="retraining", reason="cleared")
         previous = version
     for _ in range(3):
         failed = training_services.create_training_run("study", "cli")

@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from classifier import labelling, selectors
-from classifier.selectors import QueueFilters
+from classifier.labels import selectors as label_selectors
+from classifier.labels import services as label_services
+from classifier.labels.selectors import QueueFilters
 from classifier.thumbnails import THUMBNAIL_SIDE, thumbnail_name
 from tests.dashboard_helpers import diagnosed, without_keras_file
 from tests.images import jpeg_bytes
@@ -28,7 +29,7 @@ def test_queue_puts_the_least_certain_first_and_breaks_ties_by_margin(client, of
     tie_small_margin = diagnosed(active_model, confidence=0.55, margin=0.02)
     tie_large_margin = diagnosed(active_model, confidence=0.55, margin=0.20)
     reviewed = diagnosed(active_model, confidence=0.30)
-    labelling.label_submission(reviewed.pk, officer, "healthy")
+    label_services.label_submission(reviewed.pk, officer, "healthy")
 
     client.force_login(officer)
     response = client.get(reverse("dashboard:queue"))
@@ -41,7 +42,7 @@ def test_filters_district_dates_predicted_class_and_status(client, officer, acti
     kabale_old = diagnosed(active_model, district="kabale", created_at=now - timedelta(days=40))
     kisoro_new = diagnosed(active_model, district="kisoro", label="early_blight", confidence=0.7)
     rubanda_new = diagnosed(active_model, district="rubanda", label="healthy", confidence=0.8)
-    labelling.label_submission(rubanda_new.pk, officer, "late_blight")  # corrected
+    label_services.label_submission(rubanda_new.pk, officer, "late_blight")  # corrected
 
     def ids(**params):
         return set(grid_ids(client.get(reverse("dashboard:queue"), params)))
@@ -92,8 +93,8 @@ def test_queue_and_review_page_make_a_fixed_number_of_queries(
 ):
     submissions = [diagnosed(active_model, confidence=0.4 + i / 100) for i in range(PER_PAGE)]
     for submission in submissions[:5]:
-        labelling.label_submission(submission.pk, officer, "healthy")
-        labelling.label_submission(submission.pk, officer, "early_blight")
+        label_services.label_submission(submission.pk, officer, "healthy")
+        label_services.label_submission(submission.pk, officer, "early_blight")
     client.force_login(officer)
     with django_assert_max_num_queries(7):
         assert client.get(reverse("dashboard:queue"), {"status": "all"}).status_code == 200
@@ -112,7 +113,7 @@ def test_review_page_shows_top3_choices_and_neighbours(client, officer, active_m
     assert f'/dashboard/s/{first.pk}/?district=kabale" id="previous-link"' in html
     assert f'/dashboard/s/{last.pk}/?district=kabale" id="next-link"' in html
     # 1..n keys over every class, the model's answer preselected.
-    for key, name in enumerate(selectors.label_classes().values_list("name", flat=True), start=1):
+    for key, name in enumerate(label_selectors.label_classes().values_list("name", flat=True), start=1):
         assert f'value="{name}"' in html and f"<kbd>{key}</kbd>" in html
     assert re.search(r'value="early_blight" data-display="[^"]+" checked', html)
     assert "No heatmap for this model version" in html  # this version has no Keras file
@@ -123,8 +124,8 @@ def test_neighbours_follow_the_filtered_queue(active_model):
     diagnosed(active_model, confidence=0.4, district="kabale")
     c = diagnosed(active_model, confidence=0.5, district="kisoro")
     filters = QueueFilters(district="kisoro")
-    assert selectors.queue_neighbours(filters, c.prediction) == (a.pk, None)
-    assert selectors.queue_neighbours(filters, a.prediction) == (None, c.pk)
+    assert label_selectors.queue_neighbours(filters, c.prediction) == (a.pk, None)
+    assert label_selectors.queue_neighbours(filters, a.prediction) == (None, c.pk)
 
 
 def test_thumbnails_are_small_and_made_once(client, officer, active_model, media_root):
@@ -149,7 +150,7 @@ def test_thumbnails_are_small_and_made_once(client, officer, active_model, media
 
 def test_previous_steps_back_to_a_photo_just_reviewed_next_skips_reviewed(officer, active_model):
     a, b, c, d = (diagnosed(active_model, confidence=value) for value in (0.3, 0.4, 0.5, 0.6))
-    labelling.label_submission(a.pk, officer, "late_blight")
-    labelling.label_submission(c.pk, officer, "late_blight")
-    assert selectors.queue_neighbours(QueueFilters(), b.prediction) == (a.pk, d.pk)
-    assert selectors.queue_neighbours(QueueFilters(status="reviewed"), c.prediction) == (a.pk, None)
+    label_services.label_submission(a.pk, officer, "late_blight")
+    label_services.label_submission(c.pk, officer, "late_blight")
+    assert label_selectors.queue_neighbours(QueueFilters(), b.prediction) == (a.pk, d.pk)
+    assert label_selectors.queue_neighbours(QueueFilters(status="reviewed"), c.prediction) == (a.pk, None)

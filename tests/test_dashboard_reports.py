@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from classifier import labelling, reports
-from classifier.selectors import QueueFilters
+from classifier import reports
+from classifier.labels import services as label_services
+from classifier.labels.selectors import QueueFilters
 from tests.dashboard_helpers import diagnosed
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +29,8 @@ def test_weekly_and_district_counts_use_the_best_known_answer(officer, active_mo
     diagnosed(active_model, label="early_blight", district="rubanda", created_at=local(2025, 6, 10))
     unusable = diagnosed(active_model, label="healthy", district="rubanda", created_at=local(2025, 6, 11))
     diagnosed(active_model, label="healthy", district="kabale", created_at=local(2025, 6, 20))  # outside
-    labelling.label_submission(corrected.pk, officer, "late_blight")
-    labelling.label_submission(unusable.pk, officer, reject_reason="unusable")
+    label_services.label_submission(corrected.pk, officer, "late_blight")
+    label_services.label_submission(unusable.pk, officer, reject_reason="unusable")
 
     report = reports.disease_report(datetime(2025, 6, 2).date(), datetime(2025, 6, 15).date())
     assert report.classes == ["early_blight", "late_blight", "unsure", "unusable"]
@@ -80,9 +81,9 @@ def test_agreement_per_model_version_with_confusion_matrix(client, officer, acti
     ]:
         submission = diagnosed(active_model, label=predicted)
         if truth:
-            labelling.label_submission(submission.pk, officer, truth)
+            label_services.label_submission(submission.pk, officer, truth)
         else:
-            labelling.label_submission(submission.pk, officer, reject_reason="unusable")
+            label_services.label_submission(submission.pk, officer, reject_reason="unusable")
     diagnosed(active_model)  # not reviewed: not counted
 
     [version] = reports.agreement_by_version()
@@ -108,8 +109,8 @@ def test_csv_export_streams_predictions_and_current_labels(client, officer, acti
         active_model, label="late_blight", confidence=0.81, district="kisoro", created_at=local(2025, 3, 1)
     )
     second = diagnosed(active_model, label="healthy", confidence=0.55, created_at=local(2025, 3, 2))
-    labelling.label_submission(first.pk, officer, "healthy")
-    labelling.label_submission(first.pk, officer, "early_blight")
+    label_services.label_submission(first.pk, officer, "healthy")
+    label_services.label_submission(first.pk, officer, "early_blight")
 
     client.force_login(officer)
     response = client.get(reverse("dashboard:export"))
@@ -141,7 +142,7 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(client, active_model):
 
     sneaky = create_officer("=HYPERLINK(1)", "field visit in Kabale 2024")
     submission = diagnosed(active_model)
-    labelling.label_submission(submission.pk, sneaky, "healthy")
+    label_services.label_submission(submission.pk, sneaky, "healthy")
     client.force_login(sneaky)
     body = b"".join(client.get(reverse("dashboard:export")).streaming_content).decode()
     assert "'=HYPERLINK(1)" in body

@@ -13,7 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from classifier import labelling, reports, selectors
+from classifier import reports
+from classifier.advice import selectors as advice_selectors
+from classifier.labels import services as label_services
 from classifier.models import Prediction, Submission
 from tests.dashboard_helpers import diagnosed
 from tests.images import jpeg_bytes
@@ -37,16 +39,16 @@ def test_api_gains_the_officers_answer_titled_in_the_requests_language(client, a
     submission = diagnosed(active_model, label="healthy", confidence=0.4)
     assert api(client, submission)["review"] is None
 
-    labelling.label_submission(submission.pk, officer, label="late_blight")
+    label_services.label_submission(submission.pk, officer, label="late_blight")
     review = api(client, submission)["review"]
     assert review["label"] == "late_blight" and review["title"] == "Late blight"
     assert timezone.datetime.fromisoformat(review["reviewed_at"]) <= timezone.now()
     client.cookies["lang"] = "rw"
     with translation.override("rw"):  # the table's row, or the code default, in Kinyarwanda
-        in_kinyarwanda = str(selectors.advice_for("late_blight", False, "rw").title)
+        in_kinyarwanda = str(advice_selectors.advice_for("late_blight", False, "rw").title)
     assert in_kinyarwanda != "Late blight" and api(client, submission)["review"]["title"] == in_kinyarwanda
 
-    labelling.label_submission(submission.pk, officer, reject_reason="unusable")
+    label_services.label_submission(submission.pk, officer, reject_reason="unusable")
     client.cookies["lang"] = "en"
     assert api(client, submission)["review"]["label"] == "unusable"
     assert api(client, submission)["review"]["title"] == "Your photo could not be used"
@@ -59,7 +61,7 @@ def test_result_page_shows_the_officers_answer_first_then_the_models(client, act
     assert "An extension officer will look at your photo" in page  # the model was not sure
     assert 'data-reviewed-at=""' in page  # result.js keeps asking
 
-    verdict = labelling.label_submission(submission.pk, officer, label="early_blight")
+    verdict = label_services.label_submission(submission.pk, officer, label="early_blight")
     page = client.get(reverse("submission", args=[submission.pk])).content.decode()
     officer_answer, model_answer = page.index('id="officer-answer"'), page.index('id="model-answer"')
     assert officer_answer < model_answer
@@ -72,7 +74,7 @@ def test_result_page_shows_the_officers_answer_first_then_the_models(client, act
 
 def test_an_unusable_photo_asks_for_a_new_one_with_the_tips(client, active_model, officer):
     submission = diagnosed(active_model, label="late_blight", confidence=0.9)
-    labelling.label_submission(submission.pk, officer, reject_reason="unusable")
+    label_services.label_submission(submission.pk, officer, reject_reason="unusable")
     page = client.get(reverse("submission", args=[submission.pk])).content.decode()
     assert '<h1 id="diagnosis">Your photo could not be used</h1>' in page
     assert "Please take a new photo of one leaf" in page
@@ -177,7 +179,7 @@ def test_report_shows_time_to_answer_and_who_still_waits(client, active_model, o
     hours = [1, 2, 3, 4, 20]
     for n in hours:
         photo = diagnosed(active_model, label="healthy", confidence=0.4, created_at=start)
-        verdict = labelling.label_submission(photo.pk, officer, label="healthy")
+        verdict = label_services.label_submission(photo.pk, officer, label="healthy")
         Prediction.objects.filter(pk=photo.pk).update(answered_at=start + timedelta(hours=n))
         assert verdict.submission_id == photo.pk
     diagnosed(active_model, label="healthy", confidence=0.4, created_at=start)  # still waiting

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
+from classifier.advice.selectors import advice_for
 from classifier.models import SmsMessage, Submission
-from classifier.selectors import advice_for
 from classifier.sms.messages import verdict_sms
 from tests.conftest import wait_until
 from tests.dashboard_helpers import PASSWORD

@@ -36,7 +36,7 @@ def test_upload_page_has_camera_control(client):
 
 def test_api_accepts_a_photo_and_enqueues_after_commit(client, django_capture_on_commit_callbacks, monkeypatch):
     enqueued = []
-    monkeypatch.setattr("classifier.services.enqueue_inference", enqueued.append)
+    monkeypatch.setattr("classifier.submissions.services.enqueue_inference", enqueued.append)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/v1/submissions", {"image": photo(), "district": "kabale"})
     assert response.status_code == 202

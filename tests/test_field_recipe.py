@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from classifier.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
 from classifier.decision import DecisionRule
 from classifier.evaluation import evaluate_items
 from classifier.inference import Predictor
+from classifier.registry.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
 from training.field.data import collect_pools
 from training.field.protocol import ARMS, CHOSEN, run_protocol, scaled
 from training.field.recipe import balanced_weights

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from django.conf import settings
 
-from classifier.artifacts import ModelManifest
+from classifier.registry.artifacts import ModelManifest
 from training.field.report import build_report, load_results, render_markdown
 
 FOLDER = Path(settings.BASE_DIR) / "docs" / "field"

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from classifier.models import Prediction, Submission
-from classifier.services import enqueue_inference
+from classifier.submissions.services import enqueue_inference
 from tests.conftest import finished_task_runs, wait_for_status, wait_until
 from tests.images import heldout_photos
 

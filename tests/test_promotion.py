@@ -1,6 +1,6 @@
 """The promotion rule: an accuracy floor, and no class's recall may fall beyond a tolerance."""
 
-from classifier.promotion import PromotionPolicy, decide_promotion
+from classifier.registry.promotion import PromotionPolicy, decide_promotion
 
 POLICY = PromotionPolicy(accuracy_floor=0.8, recall_tolerance=0.05)
 

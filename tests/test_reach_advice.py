@@ -7,10 +7,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
-from classifier import selectors, services
-from classifier.advice import ADVICE, ADVICE_KEYS, UNSURE
+from classifier.advice import selectors as advice_selectors
+from classifier.advice.defaults import ADVICE, ADVICE_KEYS, UNSURE
 from classifier.decision import Diagnosis
 from classifier.models import Advice, AdviceStep, Submission
+from classifier.submissions import services as submission_services
 from tests.images import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def diagnosed(model_version, label="late_blight", confidence=0.93, is_unsure=Fal
     submission.save()
     top = [{"label": label, "confidence": confidence}, {"label": "healthy", "confidence": 1 - confidence}]
     diagnosis = Diagnosis(label, confidence, top, label != "not_potato_leaf", is_unsure, confidence - 0.05)
-    services.record_prediction(submission, model_version, diagnosis, inference_ms=5.0)
+    submission_services.record_prediction(submission, model_version, diagnosis, inference_ms=5.0)
     return submission
 
 
@@ -83,9 +84,9 @@ def test_unsure_answers_get_the_unsure_advice(client, active_model):
 
 def test_selector_prefers_the_row_then_the_base_language():
     Advice.objects.filter(label="healthy", language="en").update(title="Healthy (edited)")
-    assert selectors.advice_for("healthy", False, "en").title == "Healthy (edited)"
-    assert selectors.advice_for("healthy", False, "en-gb").title == "Healthy (edited)"
-    assert selectors.advice_for("some_new_label", False, "en").title == "Diagnosis"  # the general advice
+    assert advice_selectors.advice_for("healthy", False, "en").title == "Healthy (edited)"
+    assert advice_selectors.advice_for("healthy", False, "en-gb").title == "Healthy (edited)"
+    assert advice_selectors.advice_for("some_new_label", False, "en").title == "Diagnosis"  # the general advice
 
 
 def test_advice_is_in_the_admin(client):

@@ -33,7 +33,7 @@ FARMER_PYTHON = [
     "webapp/farmer/views.py",
     "webapp/farmer/pwa.py",
     "classifier/sms/messages.py",
-    "classifier/advice.py",
+    "classifier/advice/defaults.py",
     "classifier/validators.py",
 ]
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "gettext_noop", "pgettext", "pgettext_lazy"}

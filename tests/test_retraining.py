@@ -11,9 +11,12 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from classifier import labelling, selectors, services
 from classifier.inference import Predictor
+from classifier.labels import services as label_services
 from classifier.models import ModelVersion, ModelVersionChange
+from classifier.registry import selectors as registry_selectors
+from classifier.registry import services as registry_services
+from classifier.submissions import services as submission_services
 from classifier.tasks import diagnose_submission
 from classifier.validators import validate_photo
 from tests.conftest import wait_until
@@ -61,9 +64,9 @@ def officer():
 
 def labelled_upload(path: Path, label: str) -> None:
     photo = validate_photo(SimpleUploadedFile(path.name, path.read_bytes()))
-    submission = services.create_submission(photo, "kabale")
+    submission = submission_services.create_submission(photo, "kabale")
     diagnose_submission.run(str(submission.id))
-    labelling.label_submission(submission.id, officer(), label=label)
+    label_services.label_submission(submission.id, officer(), label=label)
 
 
 def field_photos(label: str, count: int) -> list[Path]:
@@ -74,7 +77,7 @@ def field_photos(label: str, count: int) -> list[Path]:
 def test_retraining_learns_officer_labels_and_promotes_when_the_policy_allows(tiny_retraining, active_model):
     for path in field_photos("late_blight", 6):
         labelled_upload(path, "late_blight")
-    labelling.add_label_class("potato_virus_y", "Potato virus Y", created_by=officer())  # an admin adds it
+    label_services.add_label_class("potato_virus_y", "Potato virus Y", created_by=officer())  # an admin adds it
     for path in field_photos("early_blight", 6):
         labelled_upload(path, "potato_virus_y")  # a class new to the model, labelled by officers
 
@@ -82,7 +85,7 @@ def test_retraining_learns_officer_labels_and_promotes_when_the_policy_allows(ti
     assert retraining.run_retraining(run.pk) == "promoted"
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.DONE and run.progress_step == run.progress_total
-    new = selectors.active_model_version()
+    new = registry_selectors.active_model_version()
     assert new.number == active_model.number + 1 and new.parent == active_model
     assert "potato_virus_y" in new.labels and run.model_version == new
     assert run.metrics["labelled_uploads"] == 12
@@ -106,8 +109,8 @@ def test_retraining_learns_officer_labels_and_promotes_when_the_policy_allows(ti
 
     assert predictor_for(new).labels == new.labels
 
-    services.roll_back_to(active_model, officer(), "field reports disagree")
-    assert selectors.active_model_version() == active_model
+    registry_services.roll_back_to(active_model, officer(), "field reports disagree")
+    assert registry_selectors.active_model_version() == active_model
     assert ModelVersionChange.objects.filter(action="rollback", version=active_model).exists()
 
 
@@ -120,7 +123,7 @@ def test_retraining_fits_the_decision_rule_on_the_field_pool(tiny_retraining, se
     run = retraining.start_retraining("admin-test", enqueue=False)
     assert retraining.run_retraining(run.pk) == "promoted"
     run.refresh_from_db()
-    new = selectors.active_model_version()
+    new = registry_selectors.active_model_version()
     assert set(new.decision) == {"temperature", "reject_at", "unsure_below"}
     assert run.metrics["decision_rule"] == new.decision
     assert new.decision["temperature"] > 0 and 0 <= new.decision["unsure_below"] <= 1
@@ -137,7 +140,7 @@ def test_candidate_below_the_floor_stays_a_candidate_with_the_reason(tiny_retrai
     assert "below the floor" in candidate.promotion_note
     promotion = candidate.evaluation["promotion"]
     assert not promotion["passed"] and any("below the floor" in reason for reason in promotion["reasons"])
-    assert selectors.active_model_version() == active_model
+    assert registry_selectors.active_model_version() == active_model
 
 
 @pytest.mark.django_db
@@ -160,7 +163,7 @@ def test_a_crash_fails_the_run_removes_artifacts_and_keeps_the_active_model(tiny
     assert retraining.run_retraining(run.pk) == "failed"
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.FAILED and "out of memory" in run.error
-    assert ModelVersion.objects.count() == 1 and selectors.active_model_version() == active_model
+    assert ModelVersion.objects.count() == 1 and registry_selectors.active_model_version() == active_model
     assert not (tiny_retraining / "work" / f"run-{run.pk}").exists()
 
 
@@ -220,7 +223,7 @@ def test_retraining_runs_on_the_training_worker(tiny_retraining, active_model, r
         wait_until(lambda: TrainingRun.objects.get(pk=run.pk).is_finished, 240, worker.log_path)
         run.refresh_from_db()
         assert run.status == TrainingRun.Status.DONE, run.error
-        assert selectors.active_model_version().number == active_model.number + 1
+        assert registry_selectors.active_model_version().number == active_model.number + 1
     finally:
         worker.stop()
 
@@ -237,7 +240,7 @@ def test_demo_command_runs_end_to_end(tiny_retraining, active_model, settings, c
     output = capsys.readouterr().out
     assert "Officer labels on field photos: 8" in output
     assert output.count("refused: accuracy") == 2 and "accuracy, field" in output
-    assert selectors.active_model_version() == active_model
+    assert registry_selectors.active_model_version() == active_model
 
 
 # -- the final step is all or nothing; a run the sweeper failed registers nothing ---------------------
@@ -264,7 +267,7 @@ def test_a_crash_in_the_final_step_leaves_no_version_and_no_file(tiny_retraining
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.FAILED and "injected crash" in run.error
     assert list(ModelVersion.objects.values_list("number", flat=True)) == [active_model.number]
-    assert selectors.active_model_version() == active_model
+    assert registry_selectors.active_model_version() == active_model
     assert not ModelVersionChange.objects.filter(action="auto_promote").exists()
     assert stored_model_files() == files_before  # no orphan, and the active model's files all there
     assert Predictor.for_version(active_model).predict(str(heldout_photos("healthy", 1)[0])).top
@@ -289,7 +292,7 @@ def test_a_run_the_sweeper_failed_meanwhile_registers_and_promotes_nothing(tiny_
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.FAILED and "stopped reporting" in run.error  # the sweeper's word
     assert list(ModelVersion.objects.values_list("number", flat=True)) == [active_model.number]
-    assert selectors.active_model_version() == active_model and stored_model_files() == files_before
+    assert registry_selectors.active_model_version() == active_model and stored_model_files() == files_before
 
 
 @pytest.mark.django_db(transaction=True)

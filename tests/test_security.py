@@ -103,7 +103,7 @@ def test_health_reports_database_broker_and_storage(client, redis_url):
 
 def test_media_on_s3_compatible_storage(client, settings, active_model, s3_media, tmp_path):
     from classifier.inference import local_model_path
-    from classifier.services import register_model_version
+    from classifier.registry.services import register_model_version
 
     response = client.post("/api/v1/submissions", {"image": photo()})
     submission = Submission.objects.get(pk=response.json()["id"])

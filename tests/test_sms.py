@@ -10,8 +10,8 @@ import pytest
 import responses
 from django.utils import timezone
 
-from classifier import labelling
-from classifier.advice import ADVICE
+from classifier.advice.defaults import ADVICE
+from classifier.labels import services as label_services
 from classifier.models import Label, SmsMessage, Submission
 from classifier.sms import services as sms
 from classifier.sms.backends import ConsoleBackend
@@ -105,8 +105,8 @@ def test_a_verdict_schedules_its_sms_after_commit_with_the_delay(
     with_phone = diagnosed(active_model, confidence=0.4, phone=PHONE)
     without = diagnosed(active_model, confidence=0.4)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        verdict = labelling.label_submission(with_phone.pk, reviewer, label="healthy")
-        labelling.label_submission(without.pk, reviewer, label="healthy")
+        verdict = label_services.label_submission(with_phone.pk, reviewer, label="healthy")
+        label_services.label_submission(without.pk, reviewer, label="healthy")
     assert enqueued == []  # nothing before the commit
     for callback in callbacks:
         callback()
@@ -121,7 +121,7 @@ def test_bulk_confirm_schedules_one_sms_per_farmer_with_a_number(
 ):
     photos = [diagnosed(active_model, phone=PHONE), diagnosed(active_model), diagnosed(active_model, phone=PHONE)]
     with django_capture_on_commit_callbacks(execute=True):
-        assert labelling.bulk_confirm([p.pk for p in photos], reviewer) == 3
+        assert label_services.bulk_confirm([p.pk for p in photos], reviewer) == 3
     assert sorted(label_id for label_id, _ in enqueued) == sorted(
         Label.objects.filter(submission__phone=PHONE).values_list("pk", flat=True)
     )
@@ -129,8 +129,8 @@ def test_bulk_confirm_schedules_one_sms_per_farmer_with_a_number(
 
 def test_two_verdicts_within_the_delay_send_one_sms_the_latest(active_model, reviewer, outbox, enqueued):
     submission = diagnosed(active_model, confidence=0.4, phone=PHONE, language="en")
-    first = labelling.label_submission(submission.pk, reviewer, label="early_blight")
-    second = labelling.label_submission(submission.pk, reviewer, label="late_blight")
+    first = label_services.label_submission(submission.pk, reviewer, label="early_blight")
+    second = label_services.label_submission(submission.pk, reviewer, label="late_blight")
     # Both tasks run after the delay: the first finds its verdict replaced.
     assert sms.send_verdict_sms(first.pk) == "superseded"
     assert sms.send_verdict_sms(second.pk) == "sent"
@@ -140,7 +140,7 @@ def test_two_verdicts_within_the_delay_send_one_sms_the_latest(active_model, rev
 
 def test_a_redelivered_task_sends_nothing_more(active_model, reviewer, outbox, enqueued):
     submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
-    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    verdict = label_services.label_submission(submission.pk, reviewer, label="healthy")
     assert sms.send_verdict_sms(verdict.pk) == "sent"
     assert sms.send_verdict_sms(verdict.pk) == "sent"
     message = SmsMessage.objects.get()
@@ -150,7 +150,7 @@ def test_a_redelivered_task_sends_nothing_more(active_model, reviewer, outbox, e
 
 def test_a_message_claimed_by_another_delivery_is_not_sent_again(active_model, reviewer, outbox, enqueued):
     submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
-    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    verdict = label_services.label_submission(submission.pk, reviewer, label="healthy")
     SmsMessage.objects.create(
         label=verdict, submission=submission, language="en", body="x", backend="console", status="sending"
     )
@@ -160,9 +160,9 @@ def test_a_message_claimed_by_another_delivery_is_not_sent_again(active_model, r
 
 def test_a_correction_after_the_sms_went_sends_the_new_verdict(active_model, reviewer, outbox, enqueued):
     submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
-    first = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    first = label_services.label_submission(submission.pk, reviewer, label="healthy")
     sms.send_verdict_sms(first.pk)
-    second = labelling.label_submission(submission.pk, reviewer, reject_reason="unusable")
+    second = label_services.label_submission(submission.pk, reviewer, reject_reason="unusable")
     assert sms.send_verdict_sms(second.pk) == "sent"
     assert [body.split(":")[1].strip() for _, body in outbox] == [
         "an officer checked your photo",
@@ -183,7 +183,7 @@ def test_africastalking_gets_exactly_the_request_its_sdk_documents(
     settings.PUBLIC_URL = "https://leafdoctor.example"
     africastalking.post(SANDBOX_URL, json=answer(), status=201)
     submission = diagnosed(active_model, confidence=0.4, phone=PHONE, language="rw")
-    verdict = labelling.label_submission(submission.pk, reviewer, label="late_blight")
+    verdict = label_services.label_submission(submission.pk, reviewer, label="late_blight")
 
     assert sms.send_verdict_sms(verdict.pk) == "sent"
     (call,) = africastalking.calls
@@ -213,7 +213,7 @@ def test_a_number_the_provider_refuses_fails_for_good_and_keeps_the_verdict(
 ):
     africastalking.post(SANDBOX_URL, json=answer(403, "InvalidPhoneNumber"), status=201)
     submission = diagnosed(active_model, confidence=0.4, phone="+256700000000")
-    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    verdict = label_services.label_submission(submission.pk, reviewer, label="healthy")
     assert send_verdict_sms.apply(args=[verdict.pk]).get() == "failed"
     assert len(africastalking.calls) == 1  # no retry: it cannot work
     message = SmsMessage.objects.get()
@@ -224,7 +224,7 @@ def test_a_number_the_provider_refuses_fails_for_good_and_keeps_the_verdict(
 def test_missing_credentials_fail_the_sms_visibly_not_the_verdict(africastalking, active_model, reviewer, settings):
     settings.AFRICASTALKING_API_KEY = ""
     submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
-    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    verdict = label_services.label_submission(submission.pk, reviewer, label="healthy")
     assert send_verdict_sms.apply(args=[verdict.pk]).get() == "failed"
     message = SmsMessage.objects.get()
     assert message.backend == "africastalking" and "AFRICASTALKING_API_KEY" in message.error
@@ -236,7 +236,7 @@ def test_provider_errors_are_retried_until_it_answers(africastalking, active_mod
     africastalking.post(SANDBOX_URL, json=answer(500, "InternalServerError"), status=201)
     africastalking.post(SANDBOX_URL, json=answer(), status=201)
     submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
-    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    verdict = label_services.label_submission(submission.pk, reviewer, label="healthy")
     send_verdict_sms.apply(args=[verdict.pk])  # eager: each retry runs at once
     assert len(africastalking.calls) == 3
     message = SmsMessage.objects.get()
@@ -246,7 +246,7 @@ def test_provider_errors_are_retried_until_it_answers(africastalking, active_mod
 def test_after_the_last_retry_admins_see_the_failure(africastalking, active_model, reviewer, enqueued, admin_client):
     africastalking.post(SANDBOX_URL, body="Service unavailable", status=503)
     submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
-    verdict = labelling.label_submission(submission.pk, reviewer, label="healthy")
+    verdict = label_services.label_submission(submission.pk, reviewer, label="healthy")
     assert send_verdict_sms.apply(args=[verdict.pk]).get() == "failed"
     assert len(africastalking.calls) == send_verdict_sms.max_retries + 1
     message = SmsMessage.objects.get()
@@ -280,10 +280,12 @@ def test_backoff_grows_from_half_a_minute_to_an_hour(monkeypatch):
 
 def test_the_sweeper_enqueues_verdicts_whose_task_was_lost(active_model, reviewer, enqueued, settings):
     settings.SMS_DELAY_SECONDS, settings.SMS_LOST_AFTER_SECONDS = 60, 600
-    lost = labelling.label_submission(diagnosed(active_model, phone=PHONE).pk, reviewer, reject_reason="unusable")
-    recent = labelling.label_submission(diagnosed(active_model, phone=PHONE).pk, reviewer, reject_reason="unusable")
-    sent = labelling.label_submission(diagnosed(active_model, phone=PHONE).pk, reviewer, reject_reason="unusable")
-    labelling.label_submission(diagnosed(active_model).pk, reviewer, reject_reason="unusable")  # no number
+    lost = label_services.label_submission(diagnosed(active_model, phone=PHONE).pk, reviewer, reject_reason="unusable")
+    recent = label_services.label_submission(
+        diagnosed(active_model, phone=PHONE).pk, reviewer, reject_reason="unusable"
+    )
+    sent = label_services.label_submission(diagnosed(active_model, phone=PHONE).pk, reviewer, reject_reason="unusable")
+    label_services.label_submission(diagnosed(active_model).pk, reviewer, reject_reason="unusable")  # no number
     Label.objects.filter(pk__in=[lost.pk, sent.pk]).update(created_at=timezone.now() - timedelta(minutes=15))
     sms.send_verdict_sms(sent.pk)
     enqueued.clear()
@@ -301,7 +303,7 @@ def test_numbers_are_erased_days_after_the_sms_went(active_model, reviewer, enqu
         (new_sent, "sent", now - timedelta(days=29)),
         (failed, "failed", now - timedelta(days=31)),
     ]:
-        verdict = labelling.label_submission(photo.pk, reviewer, label="healthy")
+        verdict = label_services.label_submission(photo.pk, reviewer, label="healthy")
         SmsMessage.objects.create(
             label=verdict,
             submission=photo,

@@ -3,8 +3,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from classifier import services
 from classifier.models import Prediction, Submission
+from classifier.submissions import services as submission_services
 from classifier.tasks import diagnose_submission, requeue_stale_submissions
 from classifier.validators import validate_photo
 from tests.images import heldout_photos
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def make_submission(label="late_blight") -> Submission:
     path = heldout_photos(label, 1)[0]
     photo = validate_photo(SimpleUploadedFile(path.name, path.read_bytes()))
-    return services.create_submission(photo, "kabale")
+    return submission_services.create_submission(photo, "kabale")
 
 
 def test_redelivered_task_creates_one_prediction(active_model):
@@ -39,8 +39,8 @@ def test_record_prediction_is_idempotent(active_model):
     first = diagnose(np.eye(classes)[2] * 0.6 + 0.4 / classes, active_model.labels, "not_potato_leaf", DecisionRule())
     second = diagnose(np.eye(classes)[0] * 0.6 + 0.4 / classes, active_model.labels, "not_potato_leaf", DecisionRule())
     assert first.label != second.label
-    services.record_prediction(submission, active_model, first, 1.0)
-    services.record_prediction(submission, active_model, second, 1.0)
+    submission_services.record_prediction(submission, active_model, first, 1.0)
+    submission_services.record_prediction(submission, active_model, second, 1.0)
     assert Prediction.objects.get(submission=submission).label == first.label
 
 
@@ -50,7 +50,7 @@ def test_missing_submission_is_not_an_error():
 
 def test_sweeper_requeues_only_stale_pending(active_model, settings, monkeypatch):
     requeued = []
-    monkeypatch.setattr("classifier.services.enqueue_inference", lambda sid: requeued.append(sid) or True)
+    monkeypatch.setattr("classifier.submissions.services.enqueue_inference", lambda sid: requeued.append(sid) or True)
     stale, _fresh = make_submission(), make_submission()
     Submission.objects.filter(pk=stale.pk).update(updated_at=stale.created_at.replace(year=2020))
     settings.STALE_SUBMISSION_SECONDS = 60

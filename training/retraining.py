@@ -22,12 +22,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
-from classifier import selectors as classifier_selectors
-from classifier import services as classifier_services
 from classifier.evaluation import evaluate_items
 from classifier.inference import Predictor
+from classifier.labels import selectors as label_selectors
 from classifier.models import EvaluationSet, ModelVersion, ModelVersionChange
-from classifier.promotion import PromotionPolicy, decide_promotion
+from classifier.registry import selectors as registry_selectors
+from classifier.registry import services as registry_services
+from classifier.registry.promotion import PromotionPolicy, decide_promotion
 from training import selectors, services
 from training.datasets import LabelledImage, hash_fraction, list_class_images
 from training.field.data import Pools
@@ -60,7 +61,7 @@ class RetrainingData:
 
 def start_retraining(created_by: str, shuffle_labels: bool = False, enqueue: bool = True) -> TrainingRun:
     """Queue one retraining run; refuses while another is queued or running (one at a time)."""
-    parameters = {"shuffle_labels": shuffle_labels, "labels_at_start": classifier_selectors.current_labels().count()}
+    parameters = {"shuffle_labels": shuffle_labels, "labels_at_start": label_selectors.current_labels().count()}
     try:
         with transaction.atomic():
             run = services.create_training_run(TrainingRun.Kind.RETRAIN, created_by, parameters)
@@ -86,7 +87,7 @@ def _publish(run_id: int) -> None:
 def new_labels_since_last_run() -> int:
     """Officer labels made since the last retraining run that finished."""
     last = selectors.latest_training_run(TrainingRun.Kind.RETRAIN, TrainingRun.Status.DONE)
-    labels = classifier_selectors.current_labels()
+    labels = label_selectors.current_labels()
     return labels.filter(created_at__gt=last.started_at).count() if last and last.started_at else labels.count()
 
 
@@ -141,7 +142,7 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
         shuffle_labels=bool(run.parameters.get("shuffle_labels")),
     )
     progress.step(CROSS_VALIDATION_FOLDS + 2, "scoring candidate and active model on the evaluation set")
-    active = classifier_selectors.active_model_version()
+    active = registry_selectors.active_model_version()
     candidate = TrainedCandidate(
         out_dir=out_dir,
         summary=summary,
@@ -178,7 +179,7 @@ def _register_and_finish(run: TrainingRun, candidate: TrainedCandidate, stored: 
     policy = PromotionPolicy(settings.PROMOTION_ACCURACY_FLOOR, settings.PROMOTION_RECALL_TOLERANCE)
     decision = decide_promotion(candidate_scores, active_scores, policy)
     snapshot = json.dumps({"train": [_snapshot_entry(image.image) for image in trained_on]})
-    version = classifier_services.register_model_version(
+    version = registry_services.register_model_version(
         candidate.out_dir,
         created_by=run.created_by,
         metrics={"training": summary["fit"], "train_seconds": summary["train_seconds"]},
@@ -198,7 +199,7 @@ def _register_and_finish(run: TrainingRun, candidate: TrainedCandidate, stored: 
     version.promotion_note = decision.summary
     version.save(update_fields=["data_snapshot", "evaluation_set", "evaluation", "promotion_note"])
     if decision.promote:
-        classifier_services.activate_model_version(
+        registry_services.activate_model_version(
             version, ModelVersionChange.Action.AUTO_PROMOTE, actor="retraining", reason=decision.summary
         )
     metrics = {
@@ -244,7 +245,7 @@ def gather_retraining_data(config: FieldTrainingConfig, upload_dir: Path) -> Ret
     their content: a fixed share goes to the evaluation set, never to training (nor does a field
     photo with the same content)."""
     uploads_train, uploads_evaluation = [], []
-    for label in classifier_selectors.current_labels().iterator():
+    for label in label_selectors.current_labels().iterator():
         item = _export_upload(label, upload_dir)
         if hash_fraction(item.sha256, "evaluation") < settings.RETRAIN_EVALUATION_FRACTION:
             uploads_evaluation.append(item)

@@ -5,14 +5,14 @@ from django.db import migrations, models
 
 
 def seed_advice(apps, schema_editor):
-    """One row per answer and language, from the defaults in classifier/advice.py.
+    """One row per answer and language, from the defaults in classifier/advice/defaults.py.
 
     Texts in languages other than English start as awaiting review by a native speaker.
     """
     from django.conf import settings
     from django.utils import translation
 
-    from classifier.advice import default_advice_rows
+    from classifier.advice.defaults import default_advice_rows
 
     Advice = apps.get_model("classifier", "Advice")
     AdviceStep = apps.get_model("classifier", "AdviceStep")
@@ -84,7 +84,9 @@ class Migration(migrations.Migration):
                 (
                     "advice",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="steps", to="classifier.advice"
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="classifier.advice",
                     ),
                 ),
             ],

@@ -10,7 +10,7 @@ def fill_review_columns(apps, schema_editor):
     """Existing predictions get their queue key, and their verdict times from the labels."""
     from django.db.models import Max, Min
 
-    from classifier.services import review_queue_key
+    from classifier.submissions.services import review_queue_key
 
     Prediction = apps.get_model("classifier", "Prediction")
     Label = apps.get_model("classifier", "Label")

@@ -9,7 +9,7 @@ class Advice(models.Model):
     """What farmers are told to do for one answer, in one language; admins edit it in the admin.
 
     ``label`` is a model label (``late_blight``...) or ``unsure`` / ``general``. Seeded from
-    ``classifier.advice`` by migration 0002; when a row is missing the code default is shown.
+    ``classifier.advice.defaults`` by migration 0002; when a row is missing the code default is shown.
     """
 
     label = models.CharField(max_length=64)

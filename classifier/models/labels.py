@@ -33,7 +33,7 @@ class LabelClass(models.Model):
 class Label(models.Model):
     """An officer's verdict on one submission. Rows are never edited or deleted: a new verdict is a new
     row that ``replaces`` the previous one, which then stops being current. The current rows are what
-    retraining learns from (:func:`classifier.selectors.current_labels`).
+    retraining learns from (:func:`classifier.labels.selectors.current_labels`).
     """
 
     class Action(models.TextChoices):

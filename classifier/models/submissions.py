@@ -69,7 +69,7 @@ class Prediction(models.Model):
     # also carries what those queries filter and group on, so they read this one table:
     # - copies of the submission's upload time and district (both fixed once uploaded), made by
     #   ``services.record_prediction``;
-    # - the review state, kept equal to the current ``Label`` by ``classifier.labelling`` in the
+    # - the review state, kept equal to the current ``Label`` by ``classifier.labels.services`` in the
     #   same transaction (``Label`` rows stay the record; these two columns follow them).
     class ReviewStatus(models.TextChoices):
         UNREVIEWED = "unreviewed", "Not reviewed"
@@ -85,7 +85,7 @@ class Prediction(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When the current officer label was given.")
     answered_at = models.DateTimeField(null=True, blank=True, help_text="When an officer first answered.")
-    # The queue's sort key (``classifier.services.review_queue_key``): photos whose farmer got no diagnosis
+    # The queue's sort key (``classifier.submissions.services.review_queue_key``): photos whose farmer got no diagnosis
     # first, oldest first, then the rest least certain first; one column keeps the order indexable.
     queue_key = models.FloatField(default=0)
 

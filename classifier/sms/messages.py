@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from classifier.selectors import advice_for
+from classifier.advice.selectors import advice_for
 
 SMS_LENGTH = 160
 _TYPOGRAPHY = str.maketrans({"…": "...", "’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from classifier.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
 from classifier.classes import NOT_POTATO_LEAF
 from classifier.decision import DecisionRule
+from classifier.registry.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
 from training.datasets import LabelledImage
 from training.field.data import Pools, collect_pools
 from training.field.protocol import ARMS, CHOSEN, run_protocol, train_final_head

@@ -28,7 +28,7 @@ class DashboardFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Review"), required=False)
 
     def __init__(self, data=None, *, classes=(), default_status: str = "unreviewed", **kwargs):
-        from classifier.selectors import REVIEW_STATUSES
+        from classifier.labels.selectors import REVIEW_STATUSES
 
         super().__init__(data, **kwargs)
         self.default_status = default_status
@@ -43,8 +43,8 @@ class DashboardFilterForm(forms.Form):
         return cleaned
 
     def filters(self):
-        """The valid filters as :class:`classifier.selectors.QueueFilters` (defaults when invalid)."""
-        from classifier.selectors import QueueFilters
+        """The valid filters as :class:`classifier.labels.selectors.QueueFilters` (defaults when invalid)."""
+        from classifier.labels.selectors import QueueFilters
 
         if not self.is_valid():
             return QueueFilters(status=self.default_status)
@@ -90,7 +90,7 @@ class BulkConfirmForm(forms.Form):
     def clean(self):
         import uuid
 
-        from classifier.labelling import BULK_CONFIRM_LIMIT
+        from classifier.labels.services import BULK_CONFIRM_LIMIT
 
         cleaned = super().clean()
         if not self.id_list:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import QueryDict
 
-from classifier.advice import display_name
-from classifier.labelling import REJECT_DISPLAY_NAME
+from classifier.advice.defaults import display_name
+from classifier.labels.services import REJECT_DISPLAY_NAME
 from classifier.models import Label, LabelClass, Submission
 from classifier.reports import UNSURE, UNUSABLE, DiseaseReport
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from classifier import selectors
+from classifier.submissions import selectors as submission_selectors
 from webapp.farmer.forms import SubmissionForm
 from webapp.farmer.presenters import submission_dict
 from webapp.ratelimits import upload_limit
@@ -33,7 +33,7 @@ def create_submission(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def submission_detail(request: HttpRequest, submission_id) -> JsonResponse:
-    submission = selectors.submission_with_prediction(submission_id)
+    submission = submission_selectors.submission_with_prediction(submission_id)
     if submission is None:
         return JsonResponse({"error": "not found"}, status=404)
     return JsonResponse(submission_dict(submission))

@@ -8,8 +8,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from classifier import services
 from classifier.models import District, Submission
+from classifier.submissions import services as submission_services
 from classifier.validators import validate_photo
 
 
@@ -67,7 +67,7 @@ class SubmissionForm(forms.Form):
     def submit(self) -> Submission:
         """The new submission, in the page's language (the SMS is written in it)."""
         phone = self.cleaned_data.get("phone")
-        return services.create_submission(
+        return submission_services.create_submission(
             self.cleaned_photo, self.cleaned_data["district"], phone.as_e164 if phone else "", get_language() or ""
         )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from classifier.advice import display_name
+from classifier.advice.defaults import display_name
+from classifier.advice.selectors import advice_for
 from classifier.classes import HEALTHY, NOT_POTATO_LEAF, UNUSABLE
 from classifier.models import Prediction, Submission
-from classifier.selectors import advice_for
 
 TONES = {UNUSABLE: "unsure", NOT_POTATO_LEAF: "unsure", HEALTHY: "healthy"}  # the answer box's colour
 

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from classifier import selectors
+from classifier.submissions import selectors as submission_selectors
 from webapp.farmer.forms import SubmissionForm
 from webapp.farmer.presenters import present_submission
 from webapp.ratelimits import upload_limit
@@ -29,7 +29,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def submission(request: HttpRequest, submission_id) -> HttpResponse:
-    found = selectors.submission_with_prediction(submission_id)
+    found = submission_selectors.submission_with_prediction(submission_id)
     if found is None:
         raise Http404("No such photo")
     return render(request, "farmer/submission.html", {"result": present_submission(found)})

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from classifier import selectors
 from classifier.evaluation import evaluate_items, folder_items
 from classifier.inference import predictor_for
+from classifier.registry import selectors as registry_selectors
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object on the last line")
 
     def handle(self, *args, **options):
-        version = selectors.active_model_version()
+        version = registry_selectors.active_model_version()
         if version is None:
             raise CommandError("No active model. Run `python manage.py register_default_model` first.")
         if not options["data_dir"].is_dir():

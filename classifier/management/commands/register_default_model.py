@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from classifier.services import ensure_default_model
+from classifier.registry.services import ensure_default_model
 
 
 class Command(BaseCommand):

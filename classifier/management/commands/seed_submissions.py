@@ -7,8 +7,9 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from classifier import seeding, selectors
-from classifier.services import ensure_default_model
+from classifier import seeding
+from classifier.registry import selectors as registry_selectors
+from classifier.registry.services import ensure_default_model
 
 
 class Command(BaseCommand):
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         if options["clear"]:
             self.stdout.write(f"Removed {seeding.clear_seeded()} seeded rows.")
         ensure_default_model(settings.DEFAULT_MODEL_DIR)
-        version = selectors.active_model_version()
+        version = registry_selectors.active_model_version()
         if version is None:
             raise CommandError("No active model version.")
         started = time.monotonic()

@@ -22,8 +22,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
-from classifier import labelling, selectors, services
+from classifier.labels import services as label_services
 from classifier.models import Label
+from classifier.registry import selectors as registry_selectors
+from classifier.registry import services as registry_services
+from classifier.submissions import services as submission_services
 from classifier.tasks import diagnose_submission
 from classifier.validators import validate_photo
 from training import retraining
@@ -41,7 +44,10 @@ class Command(BaseCommand):
         parser.add_argument("--skip-bad", action="store_true", help="skip the shuffled-labels candidate")
 
     def handle(self, *args, **options):
-        shipped = services.ensure_default_model(settings.DEFAULT_MODEL_DIR) or selectors.active_model_version()
+        shipped = (
+            registry_services.ensure_default_model(settings.DEFAULT_MODEL_DIR)
+            or registry_selectors.active_model_version()
+        )
         self.stdout.write(f"Active model before: v{shipped.number}")
         officer = self._officer()
         labelled = self._label_field_photos(options["field"], officer)
@@ -58,7 +64,7 @@ class Command(BaseCommand):
             good = self._retrain(shuffle_labels=False)
             if not options["skip_bad"]:
                 self._retrain(shuffle_labels=True)
-        active = selectors.active_model_version()
+        active = registry_selectors.active_model_version()
         self.stdout.write(self.style.SUCCESS(f"Active model after: v{active.number} (good candidate: v{good})"))
 
     def _officer(self):
@@ -72,9 +78,9 @@ class Command(BaseCommand):
         count = 0
         for item in list_class_images(field_dir):
             photo = validate_photo(SimpleUploadedFile(item.path.name, item.path.read_bytes()))
-            submission = services.create_submission(photo, "kabale")
+            submission = submission_services.create_submission(photo, "kabale")
             diagnose_submission.run(str(submission.id))
-            labelling.label_submission(submission.id, officer, label=item.label)
+            label_services.label_submission(submission.id, officer, label=item.label)
             count += 1
         return count
 

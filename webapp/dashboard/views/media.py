@@ -10,7 +10,9 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
-from classifier import heatmaps, selectors
+from classifier.labels import heatmaps
+from classifier.labels import selectors as label_selectors
+from classifier.submissions import selectors as submission_selectors
 from classifier.thumbnails import ensure_thumbnail
 from webapp.dashboard.access import officer_required
 
@@ -37,7 +39,7 @@ def _file_response(name: str, max_age: int) -> FileResponse:
 @officer_required
 @require_GET
 def image(request: HttpRequest, submission_id) -> HttpResponse:
-    name = selectors.submission_image_name(submission_id)
+    name = submission_selectors.submission_image_name(submission_id)
     if not name:
         raise Http404("No such photo")
     return _file_response(name, max_age=3600)
@@ -46,7 +48,7 @@ def image(request: HttpRequest, submission_id) -> HttpResponse:
 @officer_required
 @require_GET
 def thumbnail(request: HttpRequest, submission_id) -> HttpResponse:
-    name = selectors.submission_image_name(submission_id)
+    name = submission_selectors.submission_image_name(submission_id)
     if not name:
         raise Http404("No such photo")
     try:
@@ -60,7 +62,7 @@ def thumbnail(request: HttpRequest, submission_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def heatmap(request: HttpRequest, submission_id) -> JsonResponse:
     """GET: the heatmap's state. POST: ask the training worker for it (idempotent), then its state."""
-    submission = selectors.submission_for_review(submission_id)
+    submission = label_selectors.submission_for_review(submission_id)
     if submission is None or getattr(submission, "prediction", None) is None:
         raise Http404("No diagnosed photo here")
     if request.method == "POST":
@@ -77,7 +79,7 @@ def heatmap(request: HttpRequest, submission_id) -> JsonResponse:
 @officer_required
 @require_GET
 def heatmap_image(request: HttpRequest, submission_id) -> HttpResponse:
-    name = selectors.heatmap_image_name(submission_id)
+    name = label_selectors.heatmap_image_name(submission_id)
     if not name:
         raise Http404("No heatmap yet")
     return _file_response(name, max_age=3600)

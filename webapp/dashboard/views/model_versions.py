@@ -15,9 +15,9 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from classifier import selectors as classifier_selectors
-from classifier import services as classifier_services
 from classifier.models import ModelVersion, ModelVersionChange
+from classifier.registry import selectors as registry_selectors
+from classifier.registry import services as registry_services
 from training import selectors as training_selectors
 from training import services as training_services
 from training.models import TrainingRun
@@ -42,7 +42,7 @@ def _run_or_404(run_id: int) -> TrainingRun:
 
 
 def _version_or_404(number: int) -> ModelVersion:
-    version = classifier_selectors.model_version_by_number(number)
+    version = registry_selectors.model_version_by_number(number)
     if version is None:
         raise Http404("No such model version")
     return version
@@ -118,15 +118,15 @@ def cancel_run(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def model_versions(request: HttpRequest) -> HttpResponse:
     """Every version with its evaluation, and the log of changes of the active one."""
-    page = Paginator(classifier_selectors.model_versions_for_dashboard(), VERSIONS_PER_PAGE).get_page(
+    page = Paginator(registry_selectors.model_versions_for_dashboard(), VERSIONS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    changes = Paginator(classifier_selectors.model_version_changes(), CHANGES_PER_PAGE).get_page(
+    changes = Paginator(registry_selectors.model_version_changes(), CHANGES_PER_PAGE).get_page(
         request.GET.get("changes")
     )
     active = next((v for v in page if v.status == ModelVersion.Status.ACTIVE), None)
     if active is None:
-        active = classifier_selectors.active_model_version()
+        active = registry_selectors.active_model_version()
     return render_dashboard(
         request,
         "dashboard/models.html",
@@ -151,7 +151,7 @@ def promote(request: HttpRequest, number: int) -> HttpResponse:
         return redirect("dashboard:models")
     form = PromoteForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
-        classifier_services.activate_model_version(
+        registry_services.activate_model_version(
             version, ModelVersionChange.Action.PROMOTE, reason=form.cleaned_data["reason"], user=request.user
         )
         messages.success(request, f"v{version.number} is now the active model: workers switch on their next photo.")
@@ -162,7 +162,7 @@ def promote(request: HttpRequest, number: int) -> HttpResponse:
         {
             "form": form,
             "row": present_version(version),
-            "active": classifier_selectors.active_model_version(),
+            "active": registry_selectors.active_model_version(),
         },
         status=400 if form.is_bound else 200,
         nav="models",
@@ -180,6 +180,6 @@ def roll_back(request: HttpRequest, number: int) -> HttpResponse:
         return redirect("dashboard:models")
     form = RollbackForm(request.POST)
     reason = (form.cleaned_data["reason"] if form.is_valid() else "").strip() or "rolled back from the dashboard"
-    classifier_services.roll_back_to(version, request.user, reason)
+    registry_services.roll_back_to(version, request.user, reason)
     messages.success(request, f"Rolled back: v{version.number} is the active model again.")
     return redirect("dashboard:models")

@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from classifier import labelling, selectors
-from classifier.heatmaps import heatmap_state
+from classifier.labels import selectors as label_selectors
+from classifier.labels import services as label_services
+from classifier.labels.heatmaps import heatmap_state
 from webapp.dashboard.access import admin_required, is_dashboard_admin, officer_required
 from webapp.dashboard.forms import BulkConfirmForm, DashboardFilterForm, LabelClassForm, LabelForm
 from webapp.dashboard.presenters import filter_query, present_review, short_name
@@ -35,10 +36,10 @@ def _with_query(url: str, query: str) -> str:
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     """Unreviewed photos, farmers without an answer first, as a thumbnail grid with filters."""
-    classes = list(selectors.label_classes())
+    classes = list(label_selectors.label_classes())
     form = DashboardFilterForm(request.GET or None, classes=classes)
     filters = form.filters()
-    page = Paginator(selectors.review_queue(filters), PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(label_selectors.review_queue(filters), PER_PAGE).get_page(request.GET.get("page"))
     query = filter_query(request.GET)
     return render_dashboard(
         request,
@@ -60,7 +61,7 @@ def bulk_confirm(request: HttpRequest) -> HttpResponse:
     form = BulkConfirmForm(request.POST)
     query = request.POST.get("q", "")
     if form.is_valid():
-        confirmed = labelling.bulk_confirm(form.cleaned_data["submission_ids"], request.user)
+        confirmed = label_services.bulk_confirm(form.cleaned_data["submission_ids"], request.user)
         skipped = len(form.cleaned_data["submission_ids"]) - confirmed
         messages.success(request, f"Confirmed {confirmed} photo{'s' if confirmed != 1 else ''}.")
         if skipped:
@@ -74,14 +75,14 @@ def bulk_confirm(request: HttpRequest) -> HttpResponse:
 @require_GET
 def review(request: HttpRequest, submission_id) -> HttpResponse:
     """One photo: zoomable image, the model's top 3, the heatmap, and the verdict form."""
-    submission = selectors.submission_for_review(submission_id)
+    submission = label_selectors.submission_for_review(submission_id)
     if submission is None or getattr(submission, "prediction", None) is None:
         raise Http404("No diagnosed photo here")
-    classes = list(selectors.label_classes())
+    classes = list(label_selectors.label_classes())
     filters = DashboardFilterForm(request.GET or None, classes=classes).filters()
-    previous_id, next_id = selectors.queue_neighbours(filters, submission.prediction)
+    previous_id, next_id = label_selectors.queue_neighbours(filters, submission.prediction)
     query = filter_query(request.GET)
-    context = present_review(submission, classes, list(selectors.label_history(submission.pk)))
+    context = present_review(submission, classes, list(label_selectors.label_history(submission.pk)))
     context.update(
         {
             "query": query,
@@ -100,7 +101,7 @@ def review(request: HttpRequest, submission_id) -> HttpResponse:
 @require_POST
 def label(request: HttpRequest, submission_id) -> HttpResponse:
     """Record a verdict, then go on to the next photo of the same queue."""
-    classes = list(selectors.label_classes())
+    classes = list(label_selectors.label_classes())
     form = LabelForm(request.POST, classes=classes)
     query = request.POST.get("q", "")
     here = _with_query(reverse("dashboard:review", args=[submission_id]), query)
@@ -108,17 +109,17 @@ def label(request: HttpRequest, submission_id) -> HttpResponse:
         messages.error(request, " ".join(form.non_field_errors()) or "Choose a class from the list.")
         return redirect(here)
     try:
-        verdict = labelling.label_submission(
+        verdict = label_services.label_submission(
             submission_id, request.user, form.cleaned_data["label"], form.cleaned_data["reject_reason"]
         )
-    except labelling.LabellingError as error:
+    except label_services.LabellingError as error:
         messages.error(request, str(error))
         return redirect(here)
     what = short_name(verdict.label) if verdict.label else "unusable photo"
     messages.success(request, f"{verdict.get_action_display()}: {what}.")
-    submission = selectors.submission_for_review(submission_id)
+    submission = label_selectors.submission_for_review(submission_id)
     filters = DashboardFilterForm(QueryDict(query), classes=classes).filters()
-    _, next_id = selectors.queue_neighbours(filters, submission.prediction)
+    _, next_id = label_selectors.queue_neighbours(filters, submission.prediction)
     if next_id is None:
         messages.info(request, "That was the last photo in this queue.")
         return redirect(_with_query(reverse("dashboard:queue"), query))
@@ -132,7 +133,7 @@ def label_classes(request: HttpRequest) -> HttpResponse:
     return render_dashboard(
         request,
         "dashboard/classes.html",
-        {"classes": selectors.label_classes(), "form": LabelClassForm()},
+        {"classes": label_selectors.label_classes(), "form": LabelClassForm()},
         nav="classes",
     )
 
@@ -143,10 +144,10 @@ def add_label_class(request: HttpRequest) -> HttpResponse:
     form = LabelClassForm(request.POST)
     if form.is_valid():
         try:
-            added = labelling.add_label_class(
+            added = label_services.add_label_class(
                 form.cleaned_data["name"], form.cleaned_data["display_name"], created_by=request.user
             )
-        except labelling.LabellingError as error:
+        except label_services.LabellingError as error:
             form.add_error("name", str(error))
         else:
             messages.success(request, f"Added {added.display_name}: officers can choose it now.")
@@ -154,7 +155,7 @@ def add_label_class(request: HttpRequest) -> HttpResponse:
     return render_dashboard(
         request,
         "dashboard/classes.html",
-        {"classes": selectors.label_classes(), "form": form},
+        {"classes": label_selectors.label_classes(), "form": form},
         status=400,
         nav="classes",
     )

@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from classifier import reports, selectors
+from classifier import reports
+from classifier.labels import selectors as label_selectors
 from webapp.dashboard.access import officer_required
 from webapp.dashboard.forms import DashboardFilterForm, DateRangeForm, ReportForm
 from webapp.dashboard.presenters import filter_query, weekly_chart
@@ -65,7 +66,7 @@ def _safe_cell(value):
 @require_GET
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     """Every diagnosed submission matching the filters, with prediction and current label, streamed."""
-    form = DashboardFilterForm(request.GET or None, classes=selectors.label_classes(), default_status="all")
+    form = DashboardFilterForm(request.GET or None, classes=label_selectors.label_classes(), default_status="all")
     writer = csv.writer(_Echo())
     rows = (writer.writerow([_safe_cell(cell) for cell in row]) for row in reports.export_rows(form.filters()))
     filename = f"potato-submissions-{timezone.localdate().isoformat()}.csv"

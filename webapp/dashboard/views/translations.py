@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from classifier.selectors import advice_awaiting_review
+from classifier.advice.selectors import advice_awaiting_review
 from webapp.dashboard.access import officer_required
 from webapp.i18n import REVIEW_MARK, translation_review
 

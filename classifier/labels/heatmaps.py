@@ -40,7 +40,7 @@ def has_keras_model(version: ModelVersion) -> bool:
 def heatmap_state(submission: Submission) -> str:
     """``unavailable`` (no Keras model for the version), ``none`` (not asked yet), or the row's status.
 
-    ``submission`` comes from :func:`classifier.selectors.submission_for_review` (prediction, version
+    ``submission`` comes from :func:`classifier.labels.selectors.submission_for_review` (prediction, version
     and heatmap already joined).
     """
     prediction = getattr(submission, "prediction", None)

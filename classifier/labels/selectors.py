@@ -1,4 +1,4 @@
-"""Reads: every query the pages, API and workers make of the classifier's tables."""
+"""Reads for officers' review: the queue (filters, order, neighbours), labels, classes, heatmaps."""
 
 from __future__ import annotations
 
@@ -6,113 +6,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
 
-from classifier import advice as default_advice
 from classifier.models import (
-    Advice,
-    AdviceStep,
     Label,
     LabelClass,
-    ModelVersion,
-    ModelVersionChange,
     Prediction,
     Submission,
 )
-
-
-def submission_with_prediction(submission_id: UUID | str) -> Submission | None:
-    """One submission with its prediction and model version, in one query."""
-    try:
-        return Submission.objects.select_related("prediction__model_version").get(pk=submission_id)
-    except (Submission.DoesNotExist, ValueError):
-        return None
-
-
-def submission_for_inference(submission_id: UUID | str) -> Submission | None:
-    """Just what the worker needs (no joins): status, image, and what predictions copy."""
-    return Submission.objects.only("id", "status", "image", "created_at", "district").filter(pk=submission_id).first()
-
-
-def active_model_version() -> ModelVersion | None:
-    return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
-
-
-def model_versions() -> QuerySet[ModelVersion]:
-    return ModelVersion.objects.all()
-
-
-def model_versions_for_dashboard() -> QuerySet[ModelVersion]:
-    """Every version, newest first, with its parent's number and its evaluation set's number
-    joined (the set's photo list is left in the database)."""
-    return ModelVersion.objects.select_related("parent", "evaluation_set").defer(
-        "parent__metrics",
-        "parent__evaluation",
-        "parent__labels",
-        "parent__notes",
-        "parent__promotion_note",
-        "evaluation_set__items",
-    )
-
-
-def model_version_by_number(number: int) -> ModelVersion | None:
-    return ModelVersion.objects.filter(number=number).first()
-
-
-def model_version_changes() -> QuerySet[ModelVersionChange]:
-    """The log of active-version changes, newest first, with both versions and the user joined."""
-    return ModelVersionChange.objects.select_related("version", "previous", "user").only(
-        "action",
-        "actor",
-        "reason",
-        "created_at",
-        "user__username",
-        "version__number",
-        "previous__number",
-    )
-
-
-def stale_pending_submission_ids(older_than_seconds: int, limit: int = 500) -> list[UUID]:
-    """Pending submissions whose task may have been lost (Redis down at upload, a dead worker)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    return list(
-        Submission.objects.filter(status=Submission.Status.PENDING, updated_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("id", flat=True)[:limit]
-    )
-
-
-def advice_for(label: str, is_unsure: bool, language: str | None = None) -> default_advice.AdviceText:
-    """The advice for an answer in ``language`` (default: the active one), as admins last edited
-    it; the code default from ``classifier.advice`` when no row exists."""
-    key = default_advice.advice_key(label, is_unsure)
-    language = (language or get_language() or "en").lower()
-    candidates = [language]
-    if "-" in language:
-        candidates.append(language.split("-")[0])
-    rows = {
-        row.language: row
-        for row in Advice.objects.filter(label=key, language__in=candidates).prefetch_related(
-            Prefetch("steps", queryset=AdviceStep.objects.order_by("position", "id"))
-        )
-    }
-    row = next((rows[code] for code in candidates if code in rows), None)
-    if row is None:
-        return default_advice.ADVICE[key]
-    return default_advice.AdviceText(
-        title=row.title,
-        summary=row.summary,
-        steps=[default_advice.Step(step.text, step.source) for step in row.steps.all()],
-    )
-
-
-def advice_awaiting_review() -> QuerySet[Advice]:
-    return Advice.objects.filter(needs_review=True).order_by("language", "label")
-
-
-# --- Officers' review -------------------------------------------------------------------------
 
 REVIEW_STATUSES = {
     "unreviewed": "Not reviewed",
@@ -122,6 +24,8 @@ REVIEW_STATUSES = {
     "rejected": "Rejected",
     "all": "All",
 }
+
+
 #: Photos whose farmer got no diagnosis first (oldest first), then the rest least certain first:
 #: lowest top-1 probability, then smallest margin to the runner-up (``services.review_queue_key``).
 QUEUE_ORDER = ("queue_key", "margin", "submission_id")
@@ -211,13 +115,6 @@ def label_history(submission_id: UUID | str) -> QuerySet[Label]:
 def label_classes() -> QuerySet[LabelClass]:
     """Classes officers can choose: the models' classes first, in the order they were added; reject last."""
     return LabelClass.objects.select_related("created_by").order_by("is_reject", "id")
-
-
-def submission_image_name(submission_id: UUID | str) -> str | None:
-    try:
-        return Submission.objects.filter(pk=submission_id).values_list("image", flat=True).first()
-    except ValueError:
-        return None
 
 
 def heatmap_image_name(submission_id: UUID | str) -> str | None:

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from classifier.advice import display_name
+from classifier.advice.defaults import display_name
 from classifier.models import Label, LabelClass, Prediction, Submission
 from classifier.sms.services import schedule_verdict_sms
 

@@ -1,0 +1,1 @@
+"""Advice for each answer: the code defaults (defaults), and what a farmer is shown in her language (selectors)."""
