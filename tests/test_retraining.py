@@ -258,7 +258,7 @@ def test_a_crash_in_the_final_step_leaves_no_version_and_no_file(tiny_retraining
         raise RuntimeError(f"injected crash {crash_at}")
 
     if crash_at == "after registration":  # the candidate is registered, promotion crashes
-        monkeypatch.setattr(retraining.classifier_services, "activate_model_version", crash)
+        monkeypatch.setattr(retraining.registry_services, "activate_model_version", crash)
     else:  # registered and activated; finishing the run crashes
         monkeypatch.setattr(retraining.services, "finish_training_run", crash)
     files_before = stored_model_files()

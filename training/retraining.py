@@ -35,14 +35,11 @@ from training.field.data import Pools
 from training.field.protocol import ARMS, CHOSEN, scaled
 from training.field.train import FieldTrainingConfig, fit_decision_rule, train_field_model
 from training.models import TrainingRun
+from training.progress import RunProgress, TrainingCancelled
 from training.runner import Heartbeat, RunNoLongerRunning, locked_running_run
 
 logger = logging.getLogger(__name__)
 CROSS_VALIDATION_FOLDS = 5
-
-
-class TrainingCancelled(Exception):
-    """Training stopped because someone asked it to."""
 
 
 class RetrainingAlreadyRunning(Exception):
@@ -348,29 +345,6 @@ def _remove(names: list[str]) -> None:
             default_storage.delete(name)
         except OSError:
             logger.warning("could not remove %s", name)
-
-
-class RunProgress:
-    """Epochs, metrics and an ETA into the run's row; a cancel request stops training."""
-
-    def __init__(self, run_id: int) -> None:
-        self.run_id = run_id
-        self.total = 1
-        self.done = 0
-
-    def say(self, message: str) -> None:
-        services.record_training_progress(self.run_id, self.done, self.total, message)
-
-    def step(self, done: int, message: str, eta: float | None = None) -> None:
-        self.done = done
-        services.record_training_progress(self.run_id, done, self.total, message, eta)
-
-    def log(self, message: str) -> None:
-        """A line of training's log: shown as the run's message; a cancel request stops training here."""
-        logger.info("run %s: %s", self.run_id, message)
-        services.record_training_progress(self.run_id, self.done, self.total, message)
-        if selectors.training_run_cancel_requested(self.run_id):
-            raise TrainingCancelled("cancelled by request")
 
 
 def fail_stale_runs() -> int:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from training.progress import StudyProgress
 from training.study.costs import (
     features_seconds,
     fold_counts,
@@ -38,6 +37,7 @@ from training.study.experiments import (
     settings_digest,
     unique_configs,
 )
+from training.study.progress import StudyProgress
 from training.study.results import StudyFolder
 from training.study.splits import fold_views
 

@@ -91,8 +91,9 @@ class Command(BaseCommand):
     def run(self, study_settings: StudySettings, data_dir: Path, field_dir: Path | None, options) -> None:
         from training import retraining, selectors, services
         from training.models import TrainingRun
-        from training.progress import DatabaseReporter, StudyProgress
+        from training.progress import DatabaseReporter
         from training.study.crossval import Cancelled
+        from training.study.progress import StudyProgress
         from training.study.reproduce import StudyMismatch, run_study
 
         retraining.fail_stale_runs()  # a study killed with SIGKILL stops heartbeating; free its slot
