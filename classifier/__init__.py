@@ -1,0 +1,1 @@
+"""Serving the model: farmers' submissions, inference, the model registry, officers' labels, advice, SMS."""

@@ -1,3 +1,5 @@
+"""Django admin for the classifier's tables: advice editing, model versions, submissions, the SMS outbox."""
+
 from django.contrib import admin
 
 from classifier.models import (

@@ -1,3 +1,5 @@
+"""The classifier app's configuration."""
+
 from django.apps import AppConfig
 
 

@@ -1,0 +1,1 @@
+"""Training the model: the served recipe (``field``), retraining and training runs, the study (``study``)."""

@@ -1,3 +1,5 @@
+"""Django admin for training runs."""
+
 from django.contrib import admin
 
 from training.models import TrainingRun

@@ -1,3 +1,5 @@
+"""The training app's configuration."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""The webapp app's configuration."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""What an inference runtime is: a model file in, class probabilities for a batch of images out."""
+
 from __future__ import annotations
 
 from typing import Protocol

@@ -1,0 +1,1 @@
+"""Template tags: ``dashboard`` (labels for officers) and ``reach`` (the farmer pages' script strings)."""

@@ -1,3 +1,5 @@
+"""Template filters for the dashboard: short display names of classes."""
+
 from django import template
 
 from webapp.dashboard.presenters import short_name

@@ -1,0 +1,1 @@
+"""register_default_model, evaluate_model, seed_submissions."""

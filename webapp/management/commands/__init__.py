@@ -1,0 +1,1 @@
+"""runstack (the service's processes) and create_officer."""
