@@ -99,23 +99,14 @@ def run_protocol(
                 path = out_dir / "results" / arm / f"r{repeat}-f{fold}.json"
                 if path.exists():
                     continue
-                boundary = recipe.boundary()
-                if (recipe.image_size, boundary) not in features:
-                    features[recipe.image_size, boundary] = compute_view_features(
-                        images,
-                        reject_label,
-                        recipe.image_size,
-                        weights,
-                        copies,
-                        cache_dir=cache_dir,
-                        log=log,
-                        boundary=boundary,
-                    )
+                needs = (recipe.image_size, recipe.boundary())
+                if needs not in features:
+                    features[needs] = features_for(recipe, images, reject_label, weights, copies, cache_dir, log)
                 test = [i for i, f in zip(field, assignment, strict=True) if f == fold]
                 train = lab_train + [i for i, f in zip(field, assignment, strict=True) if f != fold]
                 result = run_fold(
                     images,
-                    features[recipe.image_size, boundary],
+                    features[needs],
                     recipe,
                     train,
                     test,
@@ -128,6 +119,20 @@ def run_protocol(
                 fit = result["fit"]
                 log(f"{arm} r{repeat} f{fold}: {fit['epochs']} epochs, {fit['rows']} rows, {fit['seconds']} s")
     return out_dir
+
+
+def features_for(recipe: Recipe, images, reject_label: str, weights, copies: int, cache_dir, log) -> ViewFeatures:
+    """The views' activations the recipe trains on (pooled features, or its boundary's), cached."""
+    return compute_view_features(
+        images,
+        reject_label,
+        recipe.image_size,
+        weights,
+        copies,
+        cache_dir=cache_dir,
+        log=log,
+        boundary=recipe.boundary(),
+    )
 
 
 def run_fold(
@@ -175,16 +180,7 @@ def train_final_head(
     refuses one.
     """
     images = pools.everything
-    features = compute_view_features(
-        images,
-        reject_label,
-        recipe.image_size,
-        weights,
-        copies,
-        cache_dir=cache_dir,
-        log=log,
-        boundary=recipe.boundary(),
-    )
+    features = features_for(recipe, images, reject_label, weights, copies, cache_dir, log)
     class_names = class_names_for(images, recipe, reject_label)
     lab_holdout = set(range(len(pools.lab_train), len(pools.lab_train) + len(pools.lab_holdout)))
     train = [i for i in range(len(images)) if i not in lab_holdout]
