@@ -22,8 +22,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from classifier.submissions import services as submission_services
-
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "var" / "bench"
 sys.path.insert(0, str(REPO))
@@ -128,6 +126,7 @@ def bench_worker(env: dict[str, str], photo: Path) -> dict:
     """Start a real Celery inference worker: time to answer a ping, then memory after one task."""
     import psutil
 
+    from classifier.submissions import services as submission_services
     from classifier.validators import validate_photo
     from webapp.celery import app
     from webapp.processes import worker_command
