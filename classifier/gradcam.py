@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from classifier.preprocessing import center_square, upright_rgb
+from classifier.registry.artifacts import read_keras_model
 
 OVERLAY_SIDE = 320
 
@@ -30,10 +31,8 @@ def load_keras_model(path: str):
     """The Keras model at ``path``, loaded once per worker process."""
     with _lock:
         if path not in _models:
-            import keras
-
             _models.clear()  # keep one model: versions change rarely
-            _models[path] = keras.models.load_model(path, compile=False)
+            _models[path] = read_keras_model(path)
         return _models[path]
 
 

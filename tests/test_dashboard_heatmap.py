@@ -72,6 +72,26 @@ def test_grad_cam_overlay_in_process(keras_model_dir):
         assert overlay.format == "JPEG" and overlay.size == (320, 320)
 
 
+def test_the_keras_file_keeps_float16_weights_and_reads_back_in_float32(tmp_path):
+    import keras
+    import numpy as np
+
+    from classifier.registry.artifacts import read_keras_model, write_keras_model
+    from training.architecture import build_classifier
+
+    keras.utils.set_random_seed(7)
+    model = build_classifier(len(LABELS), image_size=64, weights=None, head_activation="relu", head_units=32)
+    model.save(tmp_path / "float32.keras")
+    write_keras_model(model, tmp_path / "float16.keras")
+    assert (tmp_path / "float16.keras").stat().st_size < 0.6 * (tmp_path / "float32.keras").stat().st_size
+    assert {weight.dtype for weight in keras.models.load_model(tmp_path / "float16.keras").weights} == {"float16"}
+    read = read_keras_model(tmp_path / "float16.keras")
+    assert {weight.dtype for weight in read.weights} == {"float32"}
+    photos = np.random.default_rng(1).uniform(0, 255, (4, 64, 64, 3)).astype(np.float32)
+    np.testing.assert_allclose(read.predict(photos, verbose=0), model.predict(photos, verbose=0), atol=5e-3)
+    assert read_keras_model(tmp_path / "float32.keras").weights[0].dtype == "float32"  # files written before
+
+
 @pytest.fixture
 def training_worker(django_db_setup, redis_url, media_root, tmp_path_factory):
     worker = WorkerProcess(redis_url, media_root, tmp_path_factory.mktemp("logs") / "training.log", queues="training")

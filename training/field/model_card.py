@@ -118,7 +118,8 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
     lines += [
         "",
         f"Files: {files} ({sum(sizes.values()) / 1e6:.1f} MB together). `model.tflite` is served (float16 weights, "
-        "float32 compute); `model.keras` (no optimizer state) lets the training worker draw Grad-CAM heatmaps.",
+        "float32 compute); `model.keras` (no optimizer state, float16 weights read back in float32) lets the "
+        "training worker draw Grad-CAM heatmaps.",
         "",
         "## Limits",
         "",

@@ -2,7 +2,7 @@
 
 ``train_field_model`` trains the head once on every lab training photo and every field photo
 (``training.field.protocol.train_final_head``), puts it on the backbone, and writes the served
-files: ``model.tflite`` (float16), ``model.keras`` (no optimizer state, for Grad-CAM),
+files: ``model.tflite`` (float16), ``model.keras`` (no optimizer state, float16 weights, for Grad-CAM),
 ``labels.json`` with the decision rule fitted on the cross-validation, and ``training.json``.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from classifier.classes import NOT_POTATO_LEAF
 from classifier.decision import DecisionRule
-from classifier.registry.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest
+from classifier.registry.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest, write_keras_model
 from training.datasets import LabelledImage
 from training.field.data import Pools, collect_pools
 from training.field.protocol import ARMS, CHOSEN, run_protocol, train_final_head
@@ -83,7 +83,7 @@ def train_field_model(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     export_tflite(model, out_dir / MODEL_FILENAME)
-    model.save(out_dir / KERAS_FILENAME)  # never compiled: no optimizer state in the file
+    write_keras_model(model, out_dir / KERAS_FILENAME)  # never compiled: no optimizer state, float16 weights
     ModelManifest(class_names, config.recipe.image_size, config.reject_label, rule.as_dict() if rule else None).write(
         out_dir
     )
