@@ -14,7 +14,7 @@ from training.study.experiments import AUGMENT_FIRST, SPLIT_FIRST
 from training.study.results import StudyFolder
 from training.study.splits import shared_photos
 
-pytestmark = pytest.mark.tensorflow
+pytestmark = [pytest.mark.tensorflow, pytest.mark.django_db]
 
 FIGURES = [
     "fig1_layers.png",
@@ -34,6 +34,8 @@ def run_quick(out, *extra):
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, django_db_setup, django_db_blocker):
+    """One quick study for the module (every test here is a database test: pytest-django runs those
+    apart from the others, which would tear this fixture down mid-module and run the study twice)."""
     out = tmp_path_factory.mktemp("study") / "quick"
     with django_db_blocker.unblock():
         run_quick(out)
