@@ -20,6 +20,7 @@ pooled features, so fine-tuning costs only the top's share of the network.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -27,7 +28,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from training.architecture import backbone_of, build_classifier, set_trainable_layers, trainable_part
+from training.architecture import (
+    backbone_of,
+    build_classifier,
+    frozen_boundary,
+    set_trainable_layers,
+    trainable_part,
+)
 from training.datasets import hash_fraction
 from training.field.data import FIELD, PoolImage
 from training.field.features import ViewFeatures
@@ -63,17 +70,20 @@ class Recipe:
 
     def boundary(self) -> str | None:
         """The backbone layer whose activations the recipe trains on (``None``: pooled features)."""
-        if not self.fine_tune_layers:
-            return None
-        from training.architecture import build_classifier, frozen_boundary, set_trainable_layers
-
-        model = build_classifier(2, self.image_size, weights=None)
-        set_trainable_layers(model, self.fine_tune_layers)
-        return frozen_boundary(model)
+        return boundary_layer(self.image_size, self.fine_tune_layers) if self.fine_tune_layers else None
 
     def keeps(self, image: PoolImage) -> bool:
         """Whether a photo takes part at all (bacterial wilt photos leave with their class)."""
         return self.bacterial_wilt or image.label != BACTERIAL_WILT
+
+
+@functools.cache
+def boundary_layer(image_size: int, fine_tune_layers: int) -> str:
+    """Where the frozen part ends when the top ``fine_tune_layers`` train (a network is built to
+    find out, once per size and depth)."""
+    model = build_classifier(2, image_size, weights=None)
+    set_trainable_layers(model, fine_tune_layers)
+    return frozen_boundary(model)
 
 
 @dataclass
