@@ -2,7 +2,7 @@
 
 The stack runs the settings that ship (``webapp.settings.production``: the upload rate limit on,
 counted in Redis; each farmer has her own address behind one trusted proxy) as separate
-processes (``tests/stack.py``): gunicorn, two inference workers, Celery beat and a Redis server of
+processes (``webapp.processes.ServiceProcesses``): gunicorn, two inference workers, Celery beat and a Redis server of
 its own. At random intervals one of these happens:
 
 - an inference worker is ``kill -9``-ed (the main process and its pool) and started again;
@@ -161,11 +161,11 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from tests.stack import Stack
+    from webapp.processes import ServiceProcesses
 
     folders = sorted(p for p in (Path(settings.DATA_ROOT) / "plantvillage-potato").iterdir() if p.is_dir())
     photos = [p.read_bytes() for folder in folders for p in sorted(folder.iterdir())[:20]]
-    stack = Stack(CHAOS_DIR, CHAOS_DIR / "media", **env)
+    stack = ServiceProcesses({**os.environ, "PYTHONUNBUFFERED": "1"}, log_dir=CHAOS_DIR)
     tally = Tally()
     workers = ["worker0-0", "worker1-0"]
     try:

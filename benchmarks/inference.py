@@ -36,19 +36,15 @@ def summary(values_ms: list[float]) -> tuple[float, float]:
     return statistics.median(values_ms), percentile(values_ms, 95)
 
 
-def prepare_environment() -> dict[str, str]:
-    """Environment for this process and its children: bench database, media and Redis."""
-    from webapp.embedded_redis import EmbeddedRedis, redis_answers
+def prepare_environment(service) -> dict[str, str]:
+    """Environment for this process and the service's: bench database, media and Redis."""
+    from webapp.embedded_redis import redis_answers
 
-    shutil.rmtree(BENCH_DIR, ignore_errors=True)
-    BENCH_DIR.mkdir(parents=True)
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:
         redis_url = "redis://127.0.0.1:6379/14"
         if not redis_answers(redis_url):
-            embedded = EmbeddedRedis(BENCH_DIR / "redis.db")
-            redis_url = embedded.url
-            prepare_environment.embedded = embedded  # keep it alive for the run
+            redis_url = service.start_redis(BENCH_DIR / "redis.db")
     env = {
         "VAR_DIR": str(BENCH_DIR),
         "SECRET_KEY": secrets.token_urlsafe(50),  # a throwaway folder gets a throwaway key
@@ -64,7 +60,8 @@ def prepare_environment() -> dict[str, str]:
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
-    return {**os.environ, **env}
+    service.env.update(env)
+    return service.env
 
 
 def make_photos(work: Path) -> dict[str, Path]:
@@ -122,29 +119,17 @@ def bench_predict_path(photos: dict[str, Path], repeats: int) -> list[dict]:
     return rows
 
 
-def bench_worker(env: dict[str, str], photo: Path) -> dict:
+def bench_worker(service, photo: Path) -> dict:
     """Start a real Celery inference worker: time to answer a ping, then memory after one task."""
     import psutil
 
     from classifier.submissions import services as submission_services
     from classifier.validators import validate_photo
-    from webapp.celery import app
-    from webapp.processes import worker_command
 
-    name = f"bench-{uuid.uuid4().hex[:6]}@localhost"
-    log = open(BENCH_DIR / "worker.log", "wb")  # noqa: SIM115
     started = time.perf_counter()
-    worker = subprocess.Popen(
-        worker_command("inference", 1, name),
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    # Celery logs "<name> ready." once it consumes; polling the log keeps the timing fine-grained.
-    while f"{name} ready.".encode() not in (BENCH_DIR / "worker.log").read_bytes():
-        if worker.poll() is not None or time.perf_counter() - started > 60:
-            raise RuntimeError((BENCH_DIR / "worker.log").read_text()[-2000:])
-        time.sleep(0.005)
+    worker = service.start_worker("worker", 1, wait=None)
+    service.wait_for_worker("worker", timeout=60, poll=0.01)
     ready_s = time.perf_counter() - started
-    assert app.control.ping(destination=[name], timeout=2), "worker logged ready but does not answer"
 
     submission = submission_services.create_submission(validate_photo(_upload(photo)))
     first_started = time.perf_counter()
@@ -153,8 +138,6 @@ def bench_worker(env: dict[str, str], photo: Path) -> dict:
     parent = psutil.Process(worker.pid)
     children = parent.children(recursive=True)
     return {
-        "worker": worker,
-        "log": log,
         "ready_s": ready_s,
         "first_task_s": first_task_s,
         "parent_rss_mib": parent.memory_info().rss / 2**20,
@@ -207,27 +190,6 @@ def wait_done(submission_id, timeout: float = 60) -> float:
     raise TimeoutError(f"submission {submission_id} still pending")
 
 
-def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    from webapp.embedded_redis import free_port
-    from webapp.processes import web_command
-
-    port = free_port()
-    log = open(BENCH_DIR / "gunicorn.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        web_command(port=port, workers=1, threads=2),
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.perf_counter() + 30
-    while time.perf_counter() < deadline:
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)  # noqa: S310 - loopback
-            return process, url
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError((BENCH_DIR / "gunicorn.log").read_text()[-2000:])
-
-
 def post_photo(url: str, path: Path) -> str:
     boundary = uuid.uuid4().hex
     body = io.BytesIO()
@@ -266,7 +228,19 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=20)
     args = parser.parse_args()
 
-    env = prepare_environment()
+    from webapp.processes import ServiceProcesses
+
+    shutil.rmtree(BENCH_DIR, ignore_errors=True)
+    BENCH_DIR.mkdir(parents=True)
+    service = ServiceProcesses(log_dir=BENCH_DIR)
+    try:
+        env = prepare_environment(service)
+        run(args, env, service)
+    finally:
+        service.stop()
+
+
+def run(args, env: dict[str, str], service) -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
     subprocess.run([sys.executable, "manage.py", "register_default_model"], cwd=REPO, env=env, check=True,
                    capture_output=True)  # fmt: skip
@@ -279,16 +253,11 @@ def main() -> None:
 
     predict_rows = bench_predict_path(photos, args.repeats)
     bare = bench_bare_process()
-    worker = bench_worker(env, photos["256x256"])
-    web, url = start_gunicorn(env)
+    worker = bench_worker(service, photos["256x256"])
+    service.start_web(workers=1, threads=2)
     try:
-        upload_rows = bench_upload_to_diagnosis(url, photos, args.uploads)
+        upload_rows = bench_upload_to_diagnosis(service.url, photos, args.uploads)
     finally:
-        web.terminate()
-        worker["worker"].terminate()
-        web.wait(10)
-        worker["worker"].wait(20)
-        worker["log"].close()
         shutil.rmtree(work, ignore_errors=True)
 
     print_report(args, predict_rows, bare, worker, upload_rows)

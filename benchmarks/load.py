@@ -146,21 +146,21 @@ def main() -> None:
 
     shutil.rmtree(LOAD_DIR, ignore_errors=True)
     LOAD_DIR.mkdir(parents=True)
-    from webapp.embedded_redis import EmbeddedRedis, free_port
-    from webapp.processes import web_command, worker_command
+    from webapp.processes import ServiceProcesses
 
-    redis = EmbeddedRedis(LOAD_DIR / "redis.db")
+    service = ServiceProcesses(log_dir=LOAD_DIR)
+    service.start_redis()
     env = {
-        **os.environ,
+        **service.env,
         "VAR_DIR": str(LOAD_DIR),
         "SECRET_KEY": "load-test-only-" + "z" * 40,
         "DATABASE_URL": database_url(),
         "MEDIA_ROOT": str(LOAD_DIR / "media"),
-        "REDIS_URL": redis.url,
         "UPLOAD_RATE_LIMIT": "",
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "webapp.settings.production",
     }
+    service.env = env
     os.environ.update({k: env[k] for k in ("VAR_DIR", "SECRET_KEY", "DATABASE_URL", "MEDIA_ROOT", "REDIS_URL")})
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
     subprocess.run([sys.executable, "manage.py", "register_default_model"], cwd=REPO, env=env, check=True)
@@ -173,26 +173,13 @@ def main() -> None:
     folders = sorted(p for p in photo_dir.iterdir() if p.is_dir())
     photos = [p.read_bytes() for folder in folders for p in sorted(folder.iterdir())[:20]]
 
-    port = free_port()
-    logs = open(LOAD_DIR / "stack.log", "ab")  # noqa: SIM115
-    web = subprocess.Popen(web_command(port=port, workers=args.web_workers, threads=4), cwd=REPO, env=env,
-                           stdout=logs, stderr=subprocess.STDOUT)  # fmt: skip
-    worker = subprocess.Popen(worker_command("inference", args.inference_workers, f"load-{port}@localhost", "warning"),
-                              cwd=REPO, env=env, stdout=logs, stderr=subprocess.STDOUT)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    import requests
-
-    for _ in range(300):
-        try:
-            requests.get(url + "/healthz", timeout=1)
-            break
-        except requests.RequestException:
-            time.sleep(0.1)
-    time.sleep(3)  # the worker finishes starting
+    web = service.start_web(workers=args.web_workers, threads=4, loglevel="warning")
+    worker = service.start_worker("worker", args.inference_workers, loglevel="warning")
+    url = service.url
     print(f"database: {env['DATABASE_URL'].split('://')[0]}; {args.farmers} farmers for {args.minutes} min")
 
     results = Results()
-    groups = {"web": [web.pid], "broker": [redis.pid], "worker": [worker.pid], "database": postgres_pids(),
+    groups = {"web": [web.pid], "broker": [service.redis.pid], "worker": [worker.pid], "database": postgres_pids(),
               "load generator": [os.getpid()]}  # fmt: skip
 
     def cpu_now() -> dict[str, float]:
@@ -217,11 +204,7 @@ def main() -> None:
         (completed.timestamp() - results.submitted[str(submission_id)]) * 1000 for submission_id, completed in done
     )
     lost = len(results.submitted) - len(server_ms)
-    web.terminate()
-    worker.terminate()
-    web.wait(10)
-    worker.wait(20)
-    redis.stop()
+    service.stop()
 
     count = len(server_ms)
     print(f"\nran {elapsed:.1f} s at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores")

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.netmeter import ByteCounter  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
-from webapp.embedded_redis import free_port  # noqa: E402
+from webapp.processes import ServiceProcesses  # noqa: E402
 
 # Chrome DevTools' "Slow 3G" preset (as Puppeteer's PredefinedNetworkConditions defines it):
 # 400 ms x 5 round-trip latency, 500 kbit/s x 0.8 each way.
@@ -49,102 +48,41 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "i
 BUDGET_BYTES = 50 * 1024
 
 
-class Stack:
-    """Migrated database, collected static files, gunicorn and an inference worker, in a temp dir."""
-
-    def __init__(self, workdir: Path, redis_url: str | None) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.processes: list[subprocess.Popen] = []
-        self.embedded_redis = None
-        if not redis_url:
-            from webapp.embedded_redis import EmbeddedRedis
-
-            self.embedded_redis = EmbeddedRedis(workdir / "redis" / "redis.db")
-            redis_url = self.embedded_redis.url
-        self.env = os.environ.copy()
-        self.env.update(
-            DJANGO_SETTINGS_MODULE="webapp.settings.production",
-            DEBUG="0",
-            VAR_DIR=str(workdir),
-            SECRET_KEY=secrets.token_urlsafe(50),  # a throwaway folder gets a throwaway key
-            DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
-            MEDIA_ROOT=str(workdir / "media"),
-            STATIC_ROOT=str(workdir / "static"),
-            REDIS_URL=redis_url,
-            LOG_LEVEL="WARNING",
-            PYTHONUNBUFFERED="1",
-        )
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def manage(self, *args: str) -> None:
-        subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=REPO, env=self.env, check=True, stdout=subprocess.DEVNULL
-        )
-
-    def start(self) -> None:
-        self.manage("migrate", "--noinput", "-v0")
-        self.manage("collectstatic", "--noinput", "-v0")
-        self.manage("register_default_model")
-        self.log = log = open(self.workdir / "stack.log", "ab")  # noqa: SIM115 - closed in stop()
-        web = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "webapp.wsgi",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ]
-        worker = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "webapp",
-            "worker",
-            "-Q",
-            "inference",
-            "--concurrency",
-            "1",
-            "-n",
-            f"bench-{self.port}@localhost",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "warning",
-        ]
-        for command in (web, worker):
-            self.processes.append(
-                subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+def start_stack(workdir: Path) -> ServiceProcesses:
+    """Migrated database, collected static files, gunicorn and an inference worker, in ``workdir``."""
+    service = ServiceProcesses(log_dir=workdir)
+    service.env.update(
+        DJANGO_SETTINGS_MODULE="webapp.settings.production",
+        DEBUG="0",
+        VAR_DIR=str(workdir),
+        SECRET_KEY=secrets.token_urlsafe(50),  # a throwaway folder gets a throwaway key
+        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+        MEDIA_ROOT=str(workdir / "media"),
+        STATIC_ROOT=str(workdir / "static"),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    try:
+        if not service.env.get("REDIS_URL"):
+            service.start_redis()
+        for command in (
+            ["migrate", "--noinput", "-v0"],
+            ["collectstatic", "--noinput", "-v0"],
+            ["register_default_model"],
+        ):
+            subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=REPO,
+                env=service.env,
+                check=True,
+                stdout=subprocess.DEVNULL,
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:  # noqa: S310 - loopback
-                    if json.load(response)["ok"]:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"the stack did not start; see {self.workdir / 'stack.log'}")
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if getattr(self, "log", None):
-            self.log.close()
-        if self.embedded_redis:
-            self.embedded_redis.stop()
+        service.start_web(workers=2, threads=4, loglevel="warning")
+        service.start_worker("worker", 1, loglevel="warning")
+    except BaseException:
+        service.stop()
+        raise
+    return service
 
 
 def phone_photo(workdir: Path) -> Path:
@@ -230,10 +168,9 @@ def main() -> int:
         workdir = Path(tmp)
         photo = phone_photo(workdir)
         photo_bytes = photo.stat().st_size
-        stack = Stack(workdir, os.environ.get("REDIS_URL"))
+        stack = start_stack(workdir)
         try:
-            stack.start()
-            with ByteCounter("127.0.0.1", stack.port) as meter, sync_playwright() as playwright:
+            with ByteCounter("127.0.0.1", stack.web_port) as meter, sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
                 load = first_load(browser, meter)
                 submit_to_diagnosis(browser, meter, photo, throttle=False)  # warm the worker's model

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from webapp.processes import worker_command
+from webapp.processes import ServiceProcesses
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls in browser tests
 # are still made from that one thread.
@@ -149,47 +147,29 @@ def database_url_for_workers() -> str:
 
 
 class WorkerProcess:
-    """A real ``celery worker`` child process on the inference queue."""
+    """A real ``celery worker`` child process on the test database, logging to ``log_path`` (a ``.log``)."""
 
     def __init__(
         self, redis_url: str, media_root: Path, log_path: Path, queues: str = "inference", **extra_env: str
     ) -> None:
-        self.name = f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.log_path = log_path
-        env = os.environ.copy()
-        env.update(
-            DJANGO_SETTINGS_MODULE="webapp.settings.test",
-            REDIS_URL=redis_url,
-            DATABASE_URL=database_url_for_workers(),
-            MEDIA_ROOT=str(media_root),
-            PYTHONUNBUFFERED="1",
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "webapp.settings.test",
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": database_url_for_workers(),
+            "MEDIA_ROOT": str(media_root),
+            "PYTHONUNBUFFERED": "1",
             **extra_env,
-        )
-        self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            worker_command(queues, 1, self.name), cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT
-        )
+        }
+        self.processes = ServiceProcesses(env, log_dir=log_path.parent)
+        self.processes.start_worker(log_path.stem, queues=queues, wait=None)
 
     def wait_ready(self, timeout: float = 90) -> None:
-        from webapp.celery import app
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()[-3000:]}")
-            if app.control.ping(destination=[self.name], timeout=0.5):
-                return
-        raise RuntimeError(f"worker not ready in {timeout}s:\n{self.log_path.read_text()[-3000:]}")
+        self.processes.wait_for_worker(self.log_path.stem, timeout)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        self.processes.stop()
 
 
 @pytest.fixture(scope="session")

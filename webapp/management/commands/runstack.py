@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from webapp.embedded_redis import EmbeddedRedis
-from webapp.processes import beat_command, web_command, worker_command
+from webapp.processes import ServiceProcesses
 
 
 class Command(BaseCommand):
@@ -29,27 +27,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-beat", action="store_true")
 
     def handle(self, *args, **options):
-        env = os.environ.copy()
-        embedded = None
-        if not os.environ.get("REDIS_URL"):
-            embedded = EmbeddedRedis(settings.VAR_DIR / "redis" / "redis.db")
-            env["REDIS_URL"] = embedded.url
-            self.stdout.write(f"Embedded Redis on {embedded.url} (set REDIS_URL to use your own)")
-        commands = {
-            "web": web_command(options["host"], options["port"], options["web_workers"]),
-            "inference": worker_command("inference", options["inference_workers"], "inference@%h"),
-        }
-        if not options["no_training_worker"]:
-            commands["training"] = worker_command("training", 1, "training@%h")
-        if not options["no_beat"]:
-            commands["beat"] = beat_command()
-
-        processes = {name: subprocess.Popen(command, env=env) for name, command in commands.items()}
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Potato leaf doctor is running at http://{options['host']}:{options['port']}/ (Ctrl-C stops it)"
-            )
-        )
         stopping = False
 
         def stop(*_):
@@ -58,23 +35,24 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        try:
+        with ServiceProcesses(host=options["host"], web_port=options["port"]) as service:
+            if not os.environ.get("REDIS_URL"):
+                url = service.start_redis(settings.VAR_DIR / "redis" / "redis.db")
+                self.stdout.write(f"Embedded Redis on {url} (set REDIS_URL to use your own)")
+            service.start_web(options["web_workers"], wait=None)
+            service.start_worker("inference", options["inference_workers"], node="inference@%h", wait=None)
+            if not options["no_training_worker"]:
+                service.start_worker("training", 1, queues="training", node="training@%h", wait=None)
+            if not options["no_beat"]:
+                service.start_beat()
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Potato leaf doctor is running at http://{options['host']}:{options['port']}/ (Ctrl-C stops it)"
+                )
+            )
             while not stopping:
-                for name, process in processes.items():
-                    if process.poll() is not None:
-                        self.stderr.write(f"{name} exited with code {process.returncode}; stopping")
-                        stopping = True
+                if exited := service.exited():
+                    self.stderr.write(f"{exited} exited with code {service.processes[exited].returncode}; stopping")
+                    break
                 time.sleep(0.5)
-        finally:
-            for process in processes.values():
-                if process.poll() is None:
-                    process.terminate()
-            deadline = time.monotonic() + 15
-            for process in processes.values():
-                try:
-                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    process.kill()
-            if embedded:
-                embedded.stop()
-            self.stdout.write("Stopped.")
+        self.stdout.write("Stopped.")
