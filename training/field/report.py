@@ -287,90 +287,24 @@ TABLE_COLUMNS = [
 ]
 
 
-def _cell(metrics: dict, name: str) -> str:
-    if name not in metrics:
-        return "–"
-    entry = metrics[name]
-    return f"{100 * entry['mean']:.1f} ± {100 * entry['std']:.1f}"
+RULE_FIGURES = (
+    "answered_correctly",
+    "precision_of_answers",
+    "unsure",
+    "confidently_wrong",
+    "other_crops_given_a_disease",
+    "tomato_given_late_blight",
+    "expected_calibration_error",
+    "lab_potato_unsure",
+)
 
 
 def render_markdown(report: dict) -> str:
-    lines = [
-        "# Field photos: how the shipped model was chosen and how it does",
-        "",
-        "Built by `python manage.py build_field_report docs/field` from the stored out-of-fold predictions",
-        "(`results/`); `tests/test_field_report_committed.py` rebuilds every number below from them.",
-        "",
-        "Protocol: grouped, stratified 5-fold cross-validation over the field photos (groups: source and",
-        "date or camera sequence, near-copies merged), repeated with new folds; each fold trains on the lab",
-        "training photos and the other folds' field photos. Lab figures are on the lab hold-out (20% of the",
-        "lab photos, never trained on by any arm). Decision rule cross-fitted: each fold is judged by a",
-        "temperature and thresholds fitted on the other folds. Figures in % as mean ± std over repeats.",
-        "",
-        "## Photos",
-        "",
-        "| domain / source / class | photos |",
-        "|---|---|",
-    ]
-    lines += [f"| {name} | {count} |" for name, count in report["photos"].items()]
-    lines += [
-        "",
-        "## Ablation (field photos unless marked lab)",
-        "",
-        "| arm | what | " + " | ".join(title for _, title in TABLE_COLUMNS) + " |",
-        "|---|---|" + "---|" * len(TABLE_COLUMNS),
-    ]
-    for name, arm in report["arms"].items():
-        cells = " | ".join(_cell(arm["metrics"], metric) for metric, _ in TABLE_COLUMNS)
-        lines.append(f"| `{name}` | {arm['recipe'].get('note', '')} | {cells} |")
-    lines += [
-        "",
-        "Recall is top-1 among the potato classes (the model's ability, before the unsure rule);",
-        "*confidently wrong* is the share of field potato photos given a wrong potato answer without",
-        '"not sure"; *unsure* the share told "not sure, an officer will look".',
-    ]
-    if "chosen" in report:
-        chosen = report["arms"][report["chosen"]]["metrics"]
-        rule = report["shipped_rule"]
-        lines += [
-            "",
-            "## The shipped decision rule",
-            "",
-            f"Fitted on all out-of-fold field predictions of `{report['chosen']}`: temperature "
-            f'{rule["temperature"]}, "not a potato leaf" when its calibrated probability ≥ {rule["reject_at"]}, '
-            f'"not sure" below {rule["unsure_below"]}.',
-            "",
-            "| figure | measured (cross-fitted) |",
-            "|---|---|",
-        ]
-        for metric in (
-            "answered_correctly",
-            "precision_of_answers",
-            "unsure",
-            "confidently_wrong",
-            "other_crops_given_a_disease",
-            "tomato_given_late_blight",
-            "expected_calibration_error",
-            "lab_potato_unsure",
-        ):
-            if metric in chosen:
-                lines.append(f"| {metric.replace('_', ' ')} | {_cell(chosen, metric)} |")
-        lines += ["", "## Targets", "", "| target | goal | measured | met | by |", "|---|---|---|---|---|"]
-        for name, target in report["targets"].items():
-            met = "yes" if target["met"] else "**no**"
-            lines.append(
-                f"| {name.replace('_', ' ')} | {target['target']} | {100 * target['measured']:.1f}% | {met} | "
-                f"{100 * target['gap']:+.1f} points |"
-            )
-        lines += [
-            "",
-            "## Figures",
-            "",
-            "![Reliability](figures/reliability.png)",
-            "",
-            "![Accuracy against coverage](figures/coverage.png)",
-        ]
-    return "\n".join(lines) + "\n"
+    """``templates/reports/field.md`` filled with the report's numbers."""
+    from django.template.loader import render_to_string
+
+    context = {"report": report, "columns": TABLE_COLUMNS, "rule_figures": RULE_FIGURES}
+    return render_to_string("reports/field.md", context)
 
 
 def write_figures(report: dict, folder: Path) -> list[Path]:

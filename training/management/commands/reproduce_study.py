@@ -142,7 +142,8 @@ class Command(BaseCommand):
                                              f"{outcome.folds_skipped} already stored"))  # fmt: skip
 
     def report(self, out_dir: Path) -> dict:
-        from training.study.report import build_report, derive_numbers, headline_metrics
+        from training.study.numbers import derive_numbers, headline_metrics
+        from training.study.report import build_report
         from training.study.results import StudyFolder
 
         files = build_report(out_dir)
