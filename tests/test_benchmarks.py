@@ -32,7 +32,7 @@ def run_benchmark(*args: str) -> str:
 
 
 def test_inference_benchmark_prints_its_ratios():
-    output = run_benchmark("benchmarks/inference.py", "--repeats", "2", "--uploads", "16")
+    output = run_benchmark("benchmarks/inference.py", "--repeats", "2", "--uploads", "4")
     assert "predict/raw" in output
     assert "ratio TensorFlow / LiteRT" in output
     assert "(TensorFlow imported: False)" in output

@@ -1,0 +1,1 @@
+"""Template filters for the reports the training app writes (``report_format``)."""
