@@ -148,7 +148,11 @@ def main() -> None:
     LOAD_DIR.mkdir(parents=True)
     from webapp.processes import ServiceProcesses
 
-    service = ServiceProcesses(log_dir=LOAD_DIR)
+    with ServiceProcesses(log_dir=LOAD_DIR) as service:  # stopped on Ctrl-C or an error too
+        measure(args, service)
+
+
+def measure(args, service) -> None:
     service.start_redis()
     env = {
         **service.env,

@@ -60,26 +60,34 @@ def tiny_retraining(settings, tmp_path):
 
 @pytest.fixture(scope="module")
 def _trained_candidates(tmp_path_factory) -> dict:
-    return {"folder": tmp_path_factory.mktemp("trained-candidate")}
+    return {"folder": tmp_path_factory.mktemp("trained-candidates")}
 
 
 @pytest.fixture
 def one_trained_candidate(_trained_candidates, monkeypatch):
-    """Train the tiny candidate once for the module; later runs get a copy of its files.
+    """Train each tiny candidate once per module; a later run asking for the same one gets a copy.
 
     For the tests about what happens after training (promotion policy, crashes in the final
     step, the sweeper, the demo's output): each real training pays mostly for its TFLite
-    conversion, 15-20 s on these cores. The tests about training itself train for real.
+    conversion, 15-20 s on these cores. "The same" means the same classes, decision rule and
+    label shuffling; the photos may differ (these tests do not look at what the model learnt).
+    The tests about training itself, and the worker's, train for real every time.
     """
     real_train = retraining.train_field_model
     cache = _trained_candidates
 
-    def train_once(config, out_dir, rule, **kwargs):
-        if "summary" not in cache:
-            cache["summary"] = real_train(config, out_dir, rule, **kwargs)
-            shutil.copytree(out_dir, cache["folder"], dirs_exist_ok=True)
-        shutil.copytree(cache["folder"], out_dir, dirs_exist_ok=True)
-        return json.loads(json.dumps(cache["summary"]))
+    def train_once(config, out_dir, rule, pools=None, **kwargs):
+        pools = pools or config.pools()
+        labels = sorted({image.label for image in pools.everything})
+        key = json.dumps([labels, rule.as_dict() if rule else None, bool(kwargs.get("shuffle_labels"))])
+        if key not in cache:
+            summary = real_train(config, out_dir, rule, pools=pools, **kwargs)
+            folder = cache["folder"] / f"candidate-{len(cache)}"
+            shutil.copytree(out_dir, folder)
+            cache[key] = (folder, summary)
+        folder, summary = cache[key]
+        shutil.copytree(folder, out_dir, dirs_exist_ok=True)
+        return json.loads(json.dumps(summary))
 
     monkeypatch.setattr(retraining, "train_field_model", train_once)
 

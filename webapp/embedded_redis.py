@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 from pathlib import Path
@@ -70,3 +71,5 @@ class EmbeddedRedis:
             except psutil.NoSuchProcess:
                 pass
         self._server.connection_pool.disconnect()
+        if self._server.redis_dir:  # its config, socket and log (the data lives at db_path)
+            shutil.rmtree(self._server.redis_dir, ignore_errors=True)

@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -83,7 +82,6 @@ class ServiceProcesses:
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
         self.nodes: dict[str, str] = {}  # Celery node names of the workers
-        self._log_files: list[IO[bytes]] = []
 
     @property
     def url(self) -> str:
@@ -94,20 +92,18 @@ class ServiceProcesses:
     def start(self, name: str, command: list[str], log_path: Path | None = None) -> subprocess.Popen:
         """Start ``command`` as the process called ``name``; its output goes to its log."""
         log_path = log_path or (self.log_dir / f"{name}.log" if self.log_dir else None)
-        output = None
         if log_path:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             self.logs[name] = log_path
-            output = open(log_path, "ab")  # noqa: SIM115 - the child writes to it until stop()
-            self._log_files.append(output)
-        process = subprocess.Popen(
-            command,
-            cwd=REPO,
-            env=self.env,
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-            start_new_session=True,
-        )
+        with open(log_path or os.devnull, "ab") as log:  # the child keeps its own copy of the file
+            process = subprocess.Popen(
+                command,
+                cwd=REPO,
+                env=self.env,
+                stdout=log if log_path else None,
+                stderr=subprocess.STDOUT if log_path else None,
+                start_new_session=True,
+            )
         self.processes[name] = process
         return process
 
@@ -149,14 +145,27 @@ class ServiceProcesses:
             self.wait_for_worker(name, wait)
         return process
 
-    def wait_for_worker(self, name: str, timeout: float = 60, poll: float = 0.05) -> None:
-        """Wait until worker ``name`` consumes: it answers a ping on the broker in ``REDIS_URL``."""
+    def wait_for_worker(self, name: str, timeout: float = 60, ping_timeout: float = 0.5) -> None:
+        """Wait until worker ``name`` consumes: it answers a ping on the broker in ``REDIS_URL``.
+
+        A ping to one named worker returns as soon as it answers; ``ping_timeout`` only bounds the
+        wait for a worker that is not listening yet.
+        """
         from celery import Celery
+        from kombu.exceptions import OperationalError
 
         app = Celery(broker=self.env["REDIS_URL"], set_as_current=False)
+        destination = [self.nodes[name]]
+        broker_errors = (OperationalError, *app.connection_for_write().connection_errors)
+
+        def answers() -> bool:
+            try:
+                return bool(app.control.ping(destination, timeout=ping_timeout))
+            except broker_errors:
+                return False  # no broker (yet): not ready
+
         try:
-            destination = [self.nodes[name]]
-            self.wait_until(lambda: bool(app.control.ping(destination, timeout=poll)), timeout, name, poll=0)
+            self.wait_until(answers, timeout, name, poll=0)
         finally:
             app.close()
 
@@ -194,7 +203,7 @@ class ServiceProcesses:
         process.wait()
 
     def terminate(self, name: str, timeout: float = 30) -> None:
-        """Stop one process as a deploy does: SIGTERM (work in flight finishes), then SIGKILL."""
+        """Stop one process as a deploy does: SIGTERM to it (work in flight finishes), then SIGKILL."""
         process = self.processes.pop(name)
         _stop_all([process], timeout)
 
@@ -207,9 +216,6 @@ class ServiceProcesses:
         """SIGTERM every process, SIGKILL what is left after ``timeout``, then stop Redis."""
         _stop_all(list(self.processes.values()), timeout)
         self.processes.clear()
-        for log in self._log_files:
-            log.close()
-        self._log_files.clear()
         self.stop_redis()
 
     def __enter__(self) -> ServiceProcesses:
@@ -225,13 +231,15 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
 
 
 def _stop_all(processes: list[subprocess.Popen], timeout: float) -> None:
+    """SIGTERM each leader, which stops its own children as it does in production (gunicorn lets
+    requests finish, a Celery worker its tasks); after ``timeout``, or once a leader is gone,
+    SIGKILL whatever is left in its session (a child orphaned by a leader that died)."""
     for process in processes:
         if process.poll() is None:
-            _signal_group(process, signal.SIGTERM)
+            process.terminate()
     deadline = time.monotonic() + timeout
     for process in processes:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait()
+        _signal_group(process, signal.SIGKILL)
+        process.wait()

@@ -33,8 +33,10 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        # The children run in sessions of their own, so the terminal's signals reach this process
+        # only: each of these stops them all (SIGHUP: the terminal was closed).
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, stop)
         with ServiceProcesses(host=options["host"], web_port=options["port"]) as service:
             if not os.environ.get("REDIS_URL"):
                 url = service.start_redis(settings.VAR_DIR / "redis" / "redis.db")
