@@ -151,21 +151,17 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
-    import subprocess
+    from webapp.processes import ServiceProcesses
 
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, check=True)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=REPO, check=True)
-    subprocess.run([sys.executable, "manage.py", "register_default_model"], cwd=REPO, check=True)
+    stack = ServiceProcesses({**os.environ, "PYTHONUNBUFFERED": "1"}, log_dir=CHAOS_DIR)
+    stack.prepare_site(collectstatic=True)
     import django
 
     django.setup()
     from django.conf import settings
 
-    from webapp.processes import ServiceProcesses
-
     folders = sorted(p for p in (Path(settings.DATA_ROOT) / "plantvillage-potato").iterdir() if p.is_dir())
     photos = [p.read_bytes() for folder in folders for p in sorted(folder.iterdir())[:20]]
-    stack = ServiceProcesses({**os.environ, "PYTHONUNBUFFERED": "1"}, log_dir=CHAOS_DIR)
     tally = Tally()
     workers = ["worker0-0", "worker1-0"]
     try:

@@ -241,9 +241,7 @@ def main() -> None:
 
 
 def run(args, env: dict[str, str], service) -> None:
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
-    subprocess.run([sys.executable, "manage.py", "register_default_model"], cwd=REPO, env=env, check=True,
-                   capture_output=True)  # fmt: skip
+    service.prepare_site()
     import django
 
     django.setup()

@@ -18,7 +18,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -166,8 +165,7 @@ def measure(args, service) -> None:
     }
     service.env = env
     os.environ.update({k: env[k] for k in ("VAR_DIR", "SECRET_KEY", "DATABASE_URL", "MEDIA_ROOT", "REDIS_URL")})
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
-    subprocess.run([sys.executable, "manage.py", "register_default_model"], cwd=REPO, env=env, check=True)
+    service.prepare_site()
     import django
 
     django.setup()

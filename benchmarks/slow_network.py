@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -65,18 +64,7 @@ def start_stack(workdir: Path) -> ServiceProcesses:
     try:
         if not service.env.get("REDIS_URL"):
             service.start_redis()
-        for command in (
-            ["migrate", "--noinput", "-v0"],
-            ["collectstatic", "--noinput", "-v0"],
-            ["register_default_model"],
-        ):
-            subprocess.run(
-                [sys.executable, "manage.py", *command],
-                cwd=REPO,
-                env=service.env,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+        service.prepare_site(collectstatic=True)
         service.start_web(workers=2, threads=4, loglevel="warning")
         service.start_worker("worker", 1, loglevel="warning")
     except BaseException:

@@ -107,6 +107,16 @@ class ServiceProcesses:
         self.processes[name] = process
         return process
 
+    def prepare_site(self, collectstatic: bool = False) -> None:
+        """With the service's settings: the database migrated, the static files collected (as a
+        deploy does), the shipped model registered. What ``make run`` does before it starts."""
+        commands = [["migrate", "--noinput", "-v0"], ["register_default_model"]]
+        if collectstatic:
+            commands.insert(1, ["collectstatic", "--noinput", "-v0"])
+        for command in commands:
+            manage = [sys.executable, "manage.py", *command]
+            subprocess.run(manage, cwd=REPO, env=self.env, check=True, stdout=subprocess.DEVNULL)
+
     def start_redis(self, db_path: Path | None = None) -> str:
         """An embedded Redis (broker and cache) for the processes started after it.
 
