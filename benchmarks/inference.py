@@ -156,7 +156,7 @@ def bench_bare_process() -> dict:
         "django.setup();"
         "from django.conf import settings; from classifier.inference import Predictor;"
         "p=Predictor.from_directory(settings.DEFAULT_MODEL_DIR); import numpy as np;"
-        "p.runtime.predict(np.zeros((1,128,128,3),'float32'));"
+        "s=p.manifest.image_size; p.runtime.predict(np.zeros((1,s,s,3),'float32'));"
         f"print(time.perf_counter()-t, {peak}, 'tensorflow' in __import__('sys').modules)"
     )
     tf_code = f"import time; t=time.perf_counter(); import tensorflow; print(time.perf_counter()-t, {peak})"
@@ -226,6 +226,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--uploads", type=int, default=20)
+    parser.add_argument(
+        "--against", type=Path, default=None, help="another model folder: its invoke time beside the shipped model's"
+    )
     args = parser.parse_args()
 
     from webapp.processes import ServiceProcesses
@@ -250,6 +253,8 @@ def run(args, env: dict[str, str], service) -> None:
     print(f"photos: {', '.join(f'{k} {v.stat().st_size / 1e6:.2f} MB' for k, v in photos.items())}")
 
     predict_rows = bench_predict_path(photos, args.repeats)
+    if args.against:
+        print_against(bench_against(args.against, args.repeats))
     bare = bench_bare_process()
     worker = bench_worker(service, photos["256x256"])
     service.start_web(workers=1, threads=2)
@@ -259,6 +264,37 @@ def run(args, env: dict[str, str], service) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     print_report(args, predict_rows, bare, worker, upload_rows)
+
+
+def bench_against(other: Path, repeats: int) -> dict[str, tuple[int, float]]:
+    """Median invoke time of the shipped model and of ``other``, in alternating rounds of one process."""
+    import numpy as np
+    from django.conf import settings
+
+    from classifier.inference import Predictor
+
+    predictors = {
+        "shipped": Predictor.from_directory(settings.DEFAULT_MODEL_DIR),
+        str(other): Predictor.from_directory(other),
+    }
+    inputs = {}
+    for name, predictor in predictors.items():
+        size = predictor.manifest.image_size
+        inputs[name] = np.random.default_rng(0).uniform(0, 255, (1, size, size, 3)).astype(np.float32)
+        predictor.runtime.predict(inputs[name])  # warm up
+    times: dict[str, list[float]] = {name: [] for name in predictors}
+    for _ in range(repeats):
+        for name, predictor in predictors.items():
+            started = time.perf_counter()
+            predictor.runtime.predict(inputs[name])
+            times[name].append((time.perf_counter() - started) * 1000)
+    return {name: (predictors[name].manifest.image_size, statistics.median(times[name])) for name in predictors}
+
+
+def print_against(rows: dict[str, tuple[int, float]]) -> None:
+    (shipped_size, shipped_ms), (other_name, (other_size, other_ms)) = rows["shipped"], list(rows.items())[1]
+    print(f"\nInvoke p50: shipped model ({shipped_size} px) {shipped_ms:.2f} ms, {other_name} ({other_size} px) "
+          f"{other_ms:.2f} ms; shipped / other {shipped_ms / other_ms:.2f}x")  # fmt: skip
 
 
 def print_report(args, predict_rows: list[dict], bare: dict, worker: dict, upload_rows: list[dict]) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 
 from tests.browser import CHROMIUM
 from tests.conftest import REPO
@@ -32,8 +34,11 @@ def run_benchmark(*args: str) -> str:
 
 
 def test_inference_benchmark_prints_its_ratios():
-    output = run_benchmark("benchmarks/inference.py", "--repeats", "2", "--uploads", "4")
+    output = run_benchmark(
+        "benchmarks/inference.py", "--repeats", "2", "--uploads", "4", "--against", str(settings.DEFAULT_MODEL_DIR)
+    )
     assert "predict/raw" in output
+    assert re.search(r"shipped model \((\d+) px\).*\(\1 px\).*shipped / other \d+\.\d+x", output)
     assert "ratio TensorFlow / LiteRT" in output
     assert "(TensorFlow imported: False)" in output
     assert "Upload to diagnosis through gunicorn + Redis + worker" in output

@@ -180,3 +180,23 @@ def test_a_fine_tuned_recipe_serves_the_backbone_top_it_trained(tiny_data, tmp_p
     np.testing.assert_allclose(
         served.predict(photos, verbose=0), predict_plain(head, features, positions), atol=2e-2
     )  # the cached activations are float16
+
+
+@pytest.mark.parametrize("hidden_units", [0, 8])
+def test_an_averaged_head_answers_the_mean_of_its_heads_logits(hidden_units):
+    """Three heads become one chain of layers (what TFLite and Grad-CAM read) with the same answers."""
+    import keras
+
+    from training.field.recipe import averaged_head, head_model
+
+    heads = []
+    for seed in range(3):
+        keras.utils.set_random_seed(seed)
+        heads.append(head_model(16, 4, 0.5, hidden_units))
+    features = np.random.default_rng(0).normal(size=(12, 16)).astype(np.float32)
+    mean_log = np.mean([np.log(head.predict(features, verbose=0)) for head in heads], axis=0)
+    expected = np.exp(mean_log) / np.exp(mean_log).sum(axis=1, keepdims=True)
+    merged = averaged_head(heads, 0.5)
+    assert [layer.name for layer in merged.layers] == [layer.name for layer in heads[0].layers]
+    assert np.allclose(merged.predict(features, verbose=0), expected, atol=1e-5)
+    assert not np.allclose(heads[0].predict(features, verbose=0), expected, atol=1e-3)

@@ -56,3 +56,11 @@ def test_every_field_photo_is_predicted_once_per_repeat(committed):
 def test_the_shipped_model_carries_the_rule_the_report_fitted(committed):
     manifest = ModelManifest.read(settings.DEFAULT_MODEL_DIR)
     assert manifest.decision == committed["shipped_rule"]
+
+
+def test_the_shipped_recipe_is_the_arm_closest_to_the_targets(committed):
+    from training.field.protocol import CHOSEN
+
+    assert committed["chosen"] == CHOSEN == committed["closest_to_targets"]
+    manifest = ModelManifest.read(settings.DEFAULT_MODEL_DIR)
+    assert manifest.image_size == committed["arms"][CHOSEN]["recipe"]["image_size"]

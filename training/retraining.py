@@ -230,7 +230,9 @@ def retraining_config(cache_dir: Path | None = None) -> FieldTrainingConfig:
         field_negatives=settings.RETRAIN_FIELD_NEGATIVES,
         reject_label=settings.REJECT_LABEL,
         weights=None if weights in ("", "none", "None") else weights,
-        recipe=scaled(recipe, image_size=settings.RETRAIN_IMAGE_SIZE, epochs=settings.RETRAIN_HEAD_EPOCHS),
+        recipe=scaled(
+            recipe, image_size=settings.RETRAIN_IMAGE_SIZE or recipe.image_size, epochs=settings.RETRAIN_HEAD_EPOCHS
+        ),
         max_per_class=settings.RETRAIN_MAX_PER_CLASS,
         cache_dir=cache_dir,
     )

@@ -55,7 +55,9 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
         f"photos outside the lab hold-out ({summary['lab_holdout_photos']} photos, chosen by a hash of the file name). "
         "Each class is balanced across lab and field photos; lab photos also train as field-like views and "
         "as leaves pasted onto field photos of other crops (`training.field.photo_views`). The ImageNet MobileNetV2 "
-        "backbone is frozen; the head is trained on its features (`training.field.recipe`).",
+        "backbone is frozen; the head is trained on its features (`training.field.recipe`)"
+        + _heads(summary["recipe"])
+        + ".",
         "",
         "## How the farmer's answer is decided",
         "",
@@ -131,3 +133,11 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
         "",
     ]
     return "\n".join(lines)
+
+
+def _heads(recipe: dict) -> str:
+    """How many heads the served one averages (recipes before ``heads`` existed trained one)."""
+    heads = recipe.get("heads", 1)
+    if heads == 1:
+        return f" at {recipe['image_size']} px"
+    return f" at {recipe['image_size']} px, {heads} times with different seeds, their logits averaged as one head"

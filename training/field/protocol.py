@@ -41,8 +41,17 @@ ARMS = {
     "field_like": Recipe("field_like", views=("plain", "field_like"), note="+ field-like augmentation (a)"),
     "pasted": Recipe("pasted", views=("plain", "pasted"), note="+ lab leaves pasted on field backgrounds (b)"),
     "full": Recipe("full", note="(a) + (b)"),
-    "full_hidden": Recipe("full_hidden", hidden_units=256, note="(a) + (b), a hidden layer of 256: the shipped recipe"),
-    "full_224": Recipe("full_224", image_size=224, hidden_units=256, note="the shipped recipe at 224 px input"),
+    "full_hidden": Recipe("full_hidden", hidden_units=256, note="(a) + (b), a hidden layer of 256"),
+    "full_224": Recipe(
+        "full_224", image_size=224, hidden_units=256, note="(a) + (b), a hidden layer of 256, 224 px input"
+    ),
+    "averaged_224": Recipe(
+        "averaged_224",
+        image_size=224,
+        hidden_units=256,
+        heads=3,
+        note="as `full_224`, three heads (seeds) with their logits averaged: the shipped recipe",
+    ),
     "no_wilt": Recipe("no_wilt", bacterial_wilt=False, note="(a) + (b) without the bacterial wilt class"),
     "fine_tuned": Recipe(
         "fine_tuned",
@@ -51,7 +60,9 @@ ARMS = {
         note="(a) + (b), a hidden layer of 256, the backbone's last block and top convolution fine-tuned (c)",
     ),
 }
-CHOSEN = "full_hidden"
+#: The arm closest to the targets in the committed report (``training.field.report.closest_to_targets``;
+#: a test holds the two together).
+CHOSEN = "averaged_224"
 
 
 def field_folds(field: Sequence[PoolImage], folds: int, repeat: int) -> np.ndarray:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from classifier.decision import DecisionRule, calibrate, decide
 from classifier.metrics import expected_calibration_error
-from training.field.calibration import FitData, fit_rule
+from training.field.calibration import MIN_PRECISION, FitData, fit_rule
 from training.field.data import FIELD, TOMATO
 from training.field.protocol import ARMS, CHOSEN
 
@@ -183,10 +184,20 @@ def arm_report(repeats: dict[int, list[dict]], photos: dict[str, dict], old_rule
     }
 
 
-def shipped_rule(repeats: dict[int, list[dict]], photos: dict[str, dict]) -> DecisionRule:
-    """The rule that ships: fitted on every repeat's out-of-fold field predictions together."""
+def shipped_rule(repeats: dict[int, list[dict]], photos: dict[str, dict], arm: dict | None = None) -> DecisionRule:
+    """The rule that ships: fitted on every repeat's out-of-fold field predictions together.
+
+    Its "not sure" threshold is kept only where it held on photos it was not fitted on: when the
+    cross-fitted answers (``arm_report``; ``arm`` if already computed) are right less than
+    ``MIN_PRECISION`` of the time, or none were given, every potato answer is "not sure". Fitted on
+    few answers, a threshold can look right in-sample and fail on the next fold.
+    """
     folds = [_fold_arrays(result, photos) for repeat in sorted(repeats) for result in repeats[repeat]]
-    return fit_rule(_fit_data(folds), folds[0]["classes"], folds[0]["reject_label"])
+    rule = fit_rule(_fit_data(folds), folds[0]["classes"], folds[0]["reject_label"])
+    held_out = (arm or arm_report(repeats, photos))["metrics"].get("precision_of_answers")
+    if held_out is None or held_out["mean"] < MIN_PRECISION:
+        return replace(rule, unsure_below=1.0)
+    return rule
 
 
 def curves(repeats: dict[int, list[dict]], photos: dict[str, dict], rule: DecisionRule) -> dict:
@@ -240,11 +251,15 @@ def build_report(folder: Path) -> dict:
     """Every number of the report, from the stored predictions alone."""
     photos, results = load_results(folder)
     arms = {arm: arm_report(results[arm], photos) for arm in ARMS if arm in results}
-    report = {"arms": arms, "photos": _photo_counts(photos)}
+    for name, arm in arms.items():
+        arm["recipe"]["note"] = ARMS[name].note  # what the arm is called now; its figures are the stored ones
+        arm["shortfall"] = shortfall(arm["metrics"])
+    report = {"arms": arms, "photos": _photo_counts(photos), "closest_to_targets": closest_to_targets(arms)}
     if CHOSEN in results:
         arms[f"{CHOSEN}_old_rule"] = arm_report(results[CHOSEN], photos, old_rule=True)
         arms[f"{CHOSEN}_old_rule"]["recipe"] = dict(arms[CHOSEN]["recipe"], note="the shipped recipe, old rule")
-        rule = shipped_rule(results[CHOSEN], photos)
+        arms[f"{CHOSEN}_old_rule"]["shortfall"] = shortfall(arms[f"{CHOSEN}_old_rule"]["metrics"])
+        rule = shipped_rule(results[CHOSEN], photos, arms[CHOSEN])
         report["chosen"] = CHOSEN
         report["shipped_rule"] = rule.as_dict()
         report["curves"] = curves(results[CHOSEN], photos, rule)
@@ -269,6 +284,24 @@ def _targets(metrics: dict) -> dict:
         met = value >= target if sense == ">=" else value <= target
         result[name] = {"target": f"{sense} {target}", "measured": value, "met": met, "gap": round(value - target, 4)}
     return result
+
+
+def shortfall(metrics: dict) -> float:
+    """Points (of 100) by which an arm misses the targets, summed over the targets it misses."""
+    gaps = _targets(metrics).values()
+    return round(sum(abs(gap["gap"]) for gap in gaps if not gap["met"]) * 100, 1)
+
+
+def closest_to_targets(arms: dict[str, dict]) -> str | None:
+    """How the shipped recipe is chosen: among arms whose confidently wrong share meets its target
+    (the worst failure is never traded for recall), the one that misses the others by the fewest points."""
+    limit = TARGETS["confidently_wrong"][1]
+    safe = {name: arm["shortfall"] for name, arm in arms.items() if _mean(arm, "confidently_wrong") <= limit}
+    return min(safe, key=safe.get) if safe else None
+
+
+def _mean(arm: dict, metric: str) -> float:
+    return arm["metrics"].get(metric, {"mean": 1.0})["mean"]
 
 
 # -- writing -------------------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""How the shipped recipe and its "not sure" threshold are chosen from the cross-validation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from training.field.report import TARGETS, closest_to_targets, shipped_rule, shortfall
+
+REJECT = "not_potato_leaf"
+CLASSES = ["early_blight", "late_blight", REJECT]
+
+
+def _metrics(**values: float) -> dict:
+    met = {name: (target if sense == ">=" else 0.0) for name, (sense, target) in TARGETS.items()}
+    return {name: {"mean": value} for name, value in (met | values).items()}
+
+
+def test_shortfall_adds_the_points_each_missed_target_is_missed_by():
+    assert shortfall(_metrics()) == 0.0
+    assert shortfall(_metrics(recall_early_blight=0.80, other_crops_rejected=0.60, potato_rejected=0.08)) == 43.0
+    assert shortfall(_metrics(recall_late_blight=0.99)) == 0.0  # beating a target earns nothing
+
+
+def test_the_closest_arm_never_buys_recall_with_confidently_wrong_answers():
+    arms = {
+        "careful": {"metrics": _metrics(recall_early_blight=0.5)},
+        "reckless": {"metrics": _metrics(confidently_wrong=0.12)},
+        "middling": {"metrics": _metrics(recall_early_blight=0.6)},
+    }
+    for arm in arms.values():
+        arm["shortfall"] = shortfall(arm["metrics"])
+    assert arms["reckless"]["shortfall"] < arms["middling"]["shortfall"] < arms["careful"]["shortfall"]
+    assert closest_to_targets(arms) == "middling"
+    assert closest_to_targets({"reckless": arms["reckless"]}) is None
+
+
+def _repeats_and_photos(count: int = 80) -> tuple[dict, dict]:
+    """One repeat of two folds: every photo's true class is the most probable, some by little."""
+    rng = np.random.default_rng(3)
+    photos, folds = {}, []
+    for fold in range(2):
+        keys, probabilities = [], []
+        for number in range(count // 2):
+            key = f"field/{fold}-{number}.jpg"
+            truth = number % 3  # a third are other crops
+            photos[key] = {"key": key, "label": CLASSES[truth], "domain": "field", "subset": "", "group": key}
+            row = rng.uniform(0.0, 0.3, 3)
+            row[truth] = rng.uniform(0.3, 1.0)
+            keys.append(key)
+            probabilities.append((row / row.sum()).tolist())
+        folds.append(
+            {
+                "classes": CLASSES,
+                "reject_label": REJECT,
+                "keys": keys,
+                "probabilities": probabilities,
+                "fold": fold,
+                "recipe": {},
+                "fit": {"seconds": 1.0},
+            }
+        )
+    return {0: folds}, photos
+
+
+def test_the_unsure_threshold_ships_only_where_its_answers_held_on_other_folds():
+    repeats, photos = _repeats_and_photos()
+    fitted = shipped_rule(repeats, photos)  # cross-fitted here: every answer right, so it is kept
+    assert fitted.unsure_below < 1.0
+
+    def judged(precision: float | None) -> float:
+        metrics = {} if precision is None else {"precision_of_answers": {"mean": precision}}
+        return shipped_rule(repeats, photos, {"metrics": metrics}).unsure_below
+
+    assert judged(0.96) == fitted.unsure_below
+    assert judged(0.57) == 1.0  # right in-sample, wrong on the folds it was not fitted on
+    assert judged(None) == 1.0  # no held-out answer at all: no evidence either way
