@@ -85,7 +85,9 @@ def decide(probabilities: np.ndarray, labels: list[str], reject_label: str | Non
     answer = np.where(rejected, reject if reject is not None else 0, potato.argmax(axis=1))
     confidence = calibrated[np.arange(len(calibrated)), answer]
     # A rejection decided by a fitted threshold is an answer; under the old rule it can be unsure too.
-    unsure = (confidence < rule.unsure_below) & ~(rejected & (rule.reject_at is not None))
+    # unsure_below 1.0 means "never sure", even where a low temperature rounds a probability up to 1.0.
+    below = (confidence < rule.unsure_below) | (rule.unsure_below >= 1.0)
+    unsure = below & ~(rejected & (rule.reject_at is not None))
     return Decisions(answer, confidence, rejected, unsure, calibrated)
 
 

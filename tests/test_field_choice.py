@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from training.field.report import TARGETS, closest_to_targets, shipped_rule, shortfall
 
@@ -67,10 +68,38 @@ def test_the_unsure_threshold_ships_only_where_its_answers_held_on_other_folds()
     fitted = shipped_rule(repeats, photos)  # cross-fitted here: every answer right, so it is kept
     assert fitted.unsure_below < 1.0
 
-    def judged(precision: float | None) -> float:
-        metrics = {} if precision is None else {"precision_of_answers": {"mean": precision}}
+    def judged(given: list[int], right: list[int]) -> float:
+        metrics = {"answers_given": {"values": given}, "answers_right": {"values": right}}
         return shipped_rule(repeats, photos, {"metrics": metrics}).unsure_below
 
-    assert judged(0.96) == fitted.unsure_below
-    assert judged(0.57) == 1.0  # right in-sample, wrong on the folds it was not fitted on
-    assert judged(None) == 1.0  # no held-out answer at all: no evidence either way
+    assert judged([25, 25], [24, 24]) == fitted.unsure_below  # 48 of 50 right on held-out folds
+    assert judged([7, 0], [4, 0]) == 1.0  # right in-sample, wrong on the folds it was not fitted on
+    assert judged([8, 5], [8, 5]) == 1.0  # all right, but 13 answers are too few to hold a threshold to
+    assert judged([], []) == 1.0  # no held-out answer at all: no evidence either way
+
+
+def test_an_arm_not_measured_on_every_target_is_not_a_candidate():
+    partial = {"metrics": _metrics()}
+    del partial["metrics"]["lab_accuracy"]
+    partial["shortfall"] = shortfall(partial["metrics"])
+    whole = {"metrics": _metrics(recall_healthy=0.5)}
+    whole["shortfall"] = shortfall(whole["metrics"])
+    assert partial["shortfall"] < whole["shortfall"]
+    assert closest_to_targets({"partial": partial, "whole": whole}) == "whole"
+
+
+def test_averaged_heads_are_for_the_frozen_backbone_only():
+    from training.field.recipe import Recipe
+
+    with pytest.raises(ValueError, match="heads"):
+        Recipe("both", heads=3, fine_tune_layers=12)
+
+
+def test_retraining_trains_at_the_shipped_recipes_input_size_unless_told(settings):
+    from training.field.protocol import ARMS, CHOSEN
+    from training.retraining import retraining_config
+
+    settings.RETRAIN_IMAGE_SIZE = None
+    assert retraining_config().recipe.image_size == ARMS[CHOSEN].image_size
+    settings.RETRAIN_IMAGE_SIZE = 64
+    assert retraining_config().recipe.image_size == 64

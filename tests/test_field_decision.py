@@ -108,3 +108,10 @@ def test_fit_rule_is_honest_on_its_own_data():
 def test_expected_calibration_error():
     assert expected_calibration_error([0.9] * 10, [True] * 9 + [False]) == pytest.approx(0.0)
     assert expected_calibration_error([1.0] * 4, [False] * 4) == pytest.approx(1.0)
+
+
+def test_a_threshold_of_one_is_never_sure_even_where_a_probability_rounds_to_one():
+    rule = DecisionRule(0.05, reject_at=0.9, unsure_below=1.0)  # a low temperature sharpens 0.9 to 1.0
+    decisions = decide(np.array([[0.9, 0.05, 0.03, 0.02]]), LABELS, REJECT, rule)
+    assert decisions.confidence[0] == 1.0
+    assert decisions.unsure[0]

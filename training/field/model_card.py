@@ -109,6 +109,14 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
             ("expected_calibration_error", "expected calibration error (field)"),
         ):
             lines.append(f"| {title} | {_mean_std(metrics, name)} |")
+        if rule and rule["unsure_below"] >= 1.0:
+            lines += [
+                "",
+                "Answers, 'not sure' and 'confidently wrong' above are those of the cross-fitted rules (each fold "
+                "judged by a rule fitted on the other folds). Their answers were too few, or too often wrong, for "
+                "the shipped rule to keep a 'not sure' threshold: it answers no potato photo, so none is answered "
+                "correctly and none confidently wrong.",
+            ]
         lines += ["", "### Targets", "", "| target | goal | measured | met | by |", "|---|---|---|---|---|"]
         for name, target in report.get("targets", {}).items():
             lines.append(

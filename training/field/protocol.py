@@ -50,7 +50,7 @@ ARMS = {
         image_size=224,
         hidden_units=256,
         heads=3,
-        note="as `full_224`, three heads (seeds) with their logits averaged: the shipped recipe",
+        note="as `full_224`, three heads (seeds) with their logits averaged",
     ),
     "no_wilt": Recipe("no_wilt", bacterial_wilt=False, note="(a) + (b) without the bacterial wilt class"),
     "fine_tuned": Recipe(

@@ -66,6 +66,12 @@ class Recipe:
     seed: int = 2026
     note: str = ""
 
+    def __post_init__(self):
+        if self.heads > 1 and self.fine_tune_layers:
+            raise ValueError(
+                "averaged heads are trained on the frozen backbone only: heads > 1 needs fine_tune_layers=0"
+            )
+
     def as_dict(self) -> dict:
         return asdict(self)
 
@@ -181,8 +187,9 @@ def head_model(dimension: int, classes: int, dropout: float, hidden_units: int =
 
 
 def fit_head(rows: Rows, group_keys: Sequence[str], classes: int, recipe: Recipe, weights: str | None = None):
-    """Train the head (then, with ``fine_tune_layers``, the top of the backbone with it); a tenth
-    of the photos (by group) is the validation data for early stopping.
+    """Train the head (then, with ``fine_tune_layers``, the top of the backbone with it; with
+    ``heads`` > 1, that many heads merged into one, :func:`fit_averaged_head`); a tenth of the photos
+    (by group) is the validation data for early stopping.
 
     Returns the trained Keras model, whose input is one view's cached activations, and a summary
     (epochs run, best validation loss, seconds). ``weights`` (the backbone's) matter only when the
@@ -191,7 +198,7 @@ def fit_head(rows: Rows, group_keys: Sequence[str], classes: int, recipe: Recipe
     import keras
     import tensorflow as tf
 
-    if recipe.heads > 1 and not recipe.fine_tune_layers:
+    if recipe.heads > 1:
         return fit_averaged_head(rows, group_keys, classes, recipe)
     started = time.monotonic()
     keras.utils.set_random_seed(recipe.seed)

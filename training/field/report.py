@@ -22,7 +22,7 @@ import numpy as np
 
 from classifier.decision import DecisionRule, calibrate, decide
 from classifier.metrics import expected_calibration_error
-from training.field.calibration import MIN_PRECISION, FitData, fit_rule
+from training.field.calibration import MIN_ANSWERED, MIN_PRECISION, FitData, fit_rule
 from training.field.data import FIELD, TOMATO
 from training.field.protocol import ARMS, CHOSEN
 
@@ -127,6 +127,8 @@ def repeat_metrics(folds: list[dict], rules: list[DecisionRule]) -> dict:
         "unsure": _share(a["unsure"], field_potato),
         "answered_correctly": _share(answered & (a["answer"] == a["truth"]), field_potato),
         "precision_of_answers": _share(a["answer"] == a["truth"], field_potato & answered),
+        "answers_given": int((field_potato & answered).sum()),
+        "answers_right": int((field_potato & answered & (a["answer"] == a["truth"])).sum()),
         "lab_accuracy": _share(a["answer"] == a["truth"], ~a["field"]),
         "lab_potato_unsure": _share(a["unsure"], lab_potato),
         "expected_calibration_error": round(
@@ -187,17 +189,23 @@ def arm_report(repeats: dict[int, list[dict]], photos: dict[str, dict], old_rule
 def shipped_rule(repeats: dict[int, list[dict]], photos: dict[str, dict], arm: dict | None = None) -> DecisionRule:
     """The rule that ships: fitted on every repeat's out-of-fold field predictions together.
 
-    Its "not sure" threshold is kept only where it held on photos it was not fitted on: when the
-    cross-fitted answers (``arm_report``; ``arm`` if already computed) are right less than
-    ``MIN_PRECISION`` of the time, or none were given, every potato answer is "not sure". Fitted on
-    few answers, a threshold can look right in-sample and fail on the next fold.
+    Its "not sure" threshold is kept only where it held on photos it was not fitted on: unless the
+    cross-fitted rules (``arm_report``; ``arm`` if already computed) gave at least ``MIN_ANSWERED``
+    potato answers over all repeats, right at least ``MIN_PRECISION`` of the time, every potato
+    answer is "not sure". Fitted on few answers, a threshold can look right in-sample and fail on
+    the next fold.
     """
     folds = [_fold_arrays(result, photos) for repeat in sorted(repeats) for result in repeats[repeat]]
     rule = fit_rule(_fit_data(folds), folds[0]["classes"], folds[0]["reject_label"])
-    held_out = (arm or arm_report(repeats, photos))["metrics"].get("precision_of_answers")
-    if held_out is None or held_out["mean"] < MIN_PRECISION:
+    given, right = held_out_answers((arm or arm_report(repeats, photos))["metrics"])
+    if given < MIN_ANSWERED or right / given < MIN_PRECISION:
         return replace(rule, unsure_below=1.0)
     return rule
+
+
+def held_out_answers(metrics: dict) -> tuple[int, int]:
+    """(potato answers given, right) by an arm's cross-fitted rules, every repeat together."""
+    return tuple(sum(metrics.get(name, {}).get("values", [])) for name in ("answers_given", "answers_right"))
 
 
 def curves(repeats: dict[int, list[dict]], photos: dict[str, dict], rule: DecisionRule) -> dict:
@@ -264,6 +272,9 @@ def build_report(folder: Path) -> dict:
         report["shipped_rule"] = rule.as_dict()
         report["curves"] = curves(results[CHOSEN], photos, rule)
         report["targets"] = _targets(arms[CHOSEN]["metrics"])
+        report["held_out_answers"] = dict(
+            zip(("given", "right"), held_out_answers(arms[CHOSEN]["metrics"]), strict=True)
+        )
     return report
 
 
@@ -293,15 +304,16 @@ def shortfall(metrics: dict) -> float:
 
 
 def closest_to_targets(arms: dict[str, dict]) -> str | None:
-    """How the shipped recipe is chosen: among arms whose confidently wrong share meets its target
-    (the worst failure is never traded for recall), the one that misses the others by the fewest points."""
+    """How the shipped recipe is chosen: among arms measured on every target whose confidently wrong
+    share meets its target (the worst failure is never traded for recall), the one that misses the
+    other targets by the fewest points."""
     limit = TARGETS["confidently_wrong"][1]
-    safe = {name: arm["shortfall"] for name, arm in arms.items() if _mean(arm, "confidently_wrong") <= limit}
+    safe = {
+        name: arm["shortfall"]
+        for name, arm in arms.items()
+        if set(TARGETS) <= set(arm["metrics"]) and arm["metrics"]["confidently_wrong"]["mean"] <= limit
+    }
     return min(safe, key=safe.get) if safe else None
-
-
-def _mean(arm: dict, metric: str) -> float:
-    return arm["metrics"].get(metric, {"mean": 1.0})["mean"]
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -336,7 +348,7 @@ def render_markdown(report: dict) -> str:
     """``templates/reports/field.md`` filled with the report's numbers."""
     from django.template.loader import render_to_string
 
-    context = {"report": report, "columns": TABLE_COLUMNS, "rule_figures": RULE_FIGURES}
+    context = {"report": report, "columns": TABLE_COLUMNS, "rule_figures": RULE_FIGURES, "min_answered": MIN_ANSWERED}
     return render_to_string("reports/field.md", context)
 
 
