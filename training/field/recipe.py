@@ -9,7 +9,9 @@ of a frozen ImageNet MobileNetV2 (``training.field.features``) from:
   backgrounds (``pasted``), as the recipe says.
 
 :func:`fit_head` trains on rows chosen by :func:`training_rows`; :func:`compose_model` puts the
-head on the backbone as one Keras model for TFLite export and Grad-CAM.
+head on the backbone as one Keras model for TFLite export and Grad-CAM. A recipe with ``heads`` > 1
+trains that many heads with different seeds and serves them as one head averaging their logits
+(:func:`averaged_head`): one head's early stopping swings with its seed.
 
 A recipe with ``fine_tune_layers`` goes one step further, as keras.io's transfer-learning guide
 does: the head is trained first, then the top ``fine_tune_layers`` backbone layers train with it at
