@@ -69,7 +69,7 @@ def choose_unsure_below(
     """The lowest confidence threshold whose answers, and those of every higher threshold with at
     least ``min_answered`` answers, are right at least ``min_precision`` of the time.
 
-    Returns 1.0 (answer almost nothing) when no threshold reaches the precision.
+    Returns 1.0 when no threshold reaches the precision: ``decide`` then answers nothing as sure.
     """
     order = np.argsort(-np.asarray(confidence, dtype=np.float64), kind="stable")
     sorted_confidence = np.asarray(confidence, dtype=np.float64)[order]
