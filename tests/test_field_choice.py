@@ -103,3 +103,20 @@ def test_retraining_trains_at_the_shipped_recipes_input_size_unless_told(setting
     assert retraining_config().recipe.image_size == ARMS[CHOSEN].image_size
     settings.RETRAIN_IMAGE_SIZE = 64
     assert retraining_config().recipe.image_size == 64
+
+
+@pytest.mark.parametrize(
+    ("arm", "says", "does_not_say"),
+    [
+        ("fine_tuned_224", "top 4 layers train with it", "is frozen"),
+        ("averaged_224", "3 times with different seeds", "layers train"),
+        ("full_224", "is frozen", "seeds"),
+    ],
+)
+def test_the_model_card_says_what_of_the_backbone_trained(arm, says, does_not_say):
+    from training.field.model_card import _backbone_and_heads
+    from training.field.protocol import ARMS
+
+    text = _backbone_and_heads(ARMS[arm].as_dict())
+    assert says in text and does_not_say not in text
+    assert "224 px" in text

@@ -54,9 +54,8 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
         f"Trained on {summary['training_photos']} photos: every field photo (potato and other crops) and the lab "
         f"photos outside the lab hold-out ({summary['lab_holdout_photos']} photos, chosen by a hash of the file name). "
         "Each class is balanced across lab and field photos; lab photos also train as field-like views and "
-        "as leaves pasted onto field photos of other crops (`training.field.photo_views`). The ImageNet MobileNetV2 "
-        "backbone is frozen; the head is trained on its features (`training.field.recipe`)"
-        + _heads(summary["recipe"])
+        "as leaves pasted onto field photos of other crops (`training.field.photo_views`). "
+        + _backbone_and_heads(summary["recipe"])
         + ".",
         "",
         "## How the farmer's answer is decided",
@@ -143,9 +142,22 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
     return "\n".join(lines)
 
 
-def _heads(recipe: dict) -> str:
-    """How many heads the served one averages (recipes before ``heads`` existed trained one)."""
+def _backbone_and_heads(recipe: dict) -> str:
+    """What of the ImageNet backbone trained, and how many heads the served one averages (recipes
+    written before ``heads`` or ``fine_tune_layers`` existed trained one head on a frozen backbone)."""
+    size = recipe["image_size"]
+    tuned = recipe.get("fine_tune_layers", 0)
+    if tuned:
+        return (
+            f"The head is trained on the ImageNet MobileNetV2 backbone's features at {size} px "
+            f"(`training.field.recipe`), then the backbone's top {tuned} layers train with it at a low learning "
+            "rate; the rest of the backbone stays frozen, BatchNormalization in inference mode"
+        )
+    frozen = (
+        "The ImageNet MobileNetV2 backbone is frozen; the head is trained on its features "
+        f"(`training.field.recipe`) at {size} px"
+    )
     heads = recipe.get("heads", 1)
     if heads == 1:
-        return f" at {recipe['image_size']} px"
-    return f" at {recipe['image_size']} px, {heads} times with different seeds, their logits averaged as one head"
+        return frozen
+    return f"{frozen}, {heads} times with different seeds, their logits averaged as one head"

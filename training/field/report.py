@@ -382,13 +382,19 @@ def write_figures(report: dict, folder: Path) -> list[Path]:
     axis.plot([row["coverage"] for row in points], [row["accuracy"] for row in points], marker=".", color="#0072B2")
     threshold = report["shipped_rule"]["unsure_below"]
     axis.axhline(0.95, color="#999999", linestyle="--", label="95% right")
-    chosen = min(points, key=lambda row: abs(row["threshold"] - threshold), default=None)
-    if chosen:
-        axis.scatter([chosen["coverage"]], [chosen["accuracy"]], color="#D55E00", zorder=3, label="shipped threshold")
+    if threshold >= 1.0:  # never sure (``decide``): the shipped rule is at no coverage, not on the curve
+        axis.axvline(0.0, color="#D55E00", label="shipped threshold 1.0: answers no photo")
+    else:
+        chosen = min(points, key=lambda row: abs(row["threshold"] - threshold), default=None)
+        if chosen:
+            axis.scatter(
+                [chosen["coverage"]], [chosen["accuracy"]], color="#D55E00", zorder=3, label="shipped threshold"
+            )
     axis.set(
         xlabel="share of field potato photos given an answer",
         ylabel="answers right",
-        title="Accuracy against coverage as the unsure threshold moves",
+        title="Accuracy against coverage as the unsure threshold moves\n"
+        "(one rule fitted on all out-of-fold predictions)",
     )
     axis.legend()
     written.append(_save(figure, folder / "coverage.png"))
