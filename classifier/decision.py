@@ -33,6 +33,12 @@ class DecisionRule:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def never_sure(self) -> bool:
+        """``unsure_below`` 1.0: no potato answer is shown as sure, even where a low temperature rounds a
+        probability up to 1.0."""
+        return self.unsure_below >= 1.0
+
     @classmethod
     def from_dict(cls, data: dict | None, default_unsure_below: float = 0.6) -> DecisionRule:
         if not data:
@@ -85,8 +91,7 @@ def decide(probabilities: np.ndarray, labels: list[str], reject_label: str | Non
     answer = np.where(rejected, reject if reject is not None else 0, potato.argmax(axis=1))
     confidence = calibrated[np.arange(len(calibrated)), answer]
     # A rejection decided by a fitted threshold is an answer; under the old rule it can be unsure too.
-    # unsure_below 1.0 means "never sure", even where a low temperature rounds a probability up to 1.0.
-    below = (confidence < rule.unsure_below) | (rule.unsure_below >= 1.0)
+    below = (confidence < rule.unsure_below) | rule.never_sure
     unsure = below & ~(rejected & (rule.reject_at is not None))
     return Decisions(answer, confidence, rejected, unsure, calibrated)
 

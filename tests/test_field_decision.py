@@ -115,3 +115,4 @@ def test_a_threshold_of_one_is_never_sure_even_where_a_probability_rounds_to_one
     decisions = decide(np.array([[0.9, 0.05, 0.03, 0.02]]), LABELS, REJECT, rule)
     assert decisions.confidence[0] == 1.0
     assert decisions.unsure[0]
+    assert rule.never_sure and not DecisionRule(1.0, 0.9, 0.999).never_sure

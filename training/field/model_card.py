@@ -9,6 +9,8 @@ from __future__ import annotations
 import platform
 from datetime import UTC, datetime
 
+from classifier.decision import DecisionRule
+
 CREDITS = [
     "PlantVillage (Hughes and Salathé, 2015): lab photos of potato and pepper leaves.",
     'PlantDoc (Singh et al., "PlantDoc: A Dataset for Visual Plant Disease Detection", CoDS-COMAD 2020, '
@@ -108,7 +110,7 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
             ("expected_calibration_error", "expected calibration error (field)"),
         ):
             lines.append(f"| {title} | {_mean_std(metrics, name)} |")
-        if rule and rule["unsure_below"] >= 1.0:
+        if rule and DecisionRule.from_dict(rule).never_sure:
             lines += [
                 "",
                 "Answers, 'not sure' and 'confidently wrong' above are those of the cross-fitted rules (each fold "

@@ -348,7 +348,13 @@ def render_markdown(report: dict) -> str:
     """``templates/reports/field.md`` filled with the report's numbers."""
     from django.template.loader import render_to_string
 
-    context = {"report": report, "columns": TABLE_COLUMNS, "rule_figures": RULE_FIGURES, "min_answered": MIN_ANSWERED}
+    context = {
+        "report": report,
+        "columns": TABLE_COLUMNS,
+        "rule_figures": RULE_FIGURES,
+        "min_answered": MIN_ANSWERED,
+        "shipped_rule": DecisionRule.from_dict(report["shipped_rule"]) if "shipped_rule" in report else None,
+    }
     return render_to_string("reports/field.md", context)
 
 
@@ -380,12 +386,12 @@ def write_figures(report: dict, folder: Path) -> list[Path]:
     figure, axis = plt.subplots(figsize=(6, 4))
     points = [row for row in report["curves"]["coverage"] if row["accuracy"] is not None]
     axis.plot([row["coverage"] for row in points], [row["accuracy"] for row in points], marker=".", color="#0072B2")
-    threshold = report["shipped_rule"]["unsure_below"]
+    rule = DecisionRule.from_dict(report["shipped_rule"])
     axis.axhline(0.95, color="#999999", linestyle="--", label="95% right")
-    if threshold >= 1.0:  # never sure (``decide``): the shipped rule is at no coverage, not on the curve
-        axis.axvline(0.0, color="#D55E00", label="shipped threshold 1.0: answers no photo")
+    if rule.never_sure:  # the shipped rule is at no coverage, not on the curve
+        axis.axvline(0.0, color="#D55E00", label=f"shipped threshold {rule.unsure_below}: answers no photo")
     else:
-        chosen = min(points, key=lambda row: abs(row["threshold"] - threshold), default=None)
+        chosen = min(points, key=lambda row: abs(row["threshold"] - rule.unsure_below), default=None)
         if chosen:
             axis.scatter(
                 [chosen["coverage"]], [chosen["accuracy"]], color="#D55E00", zorder=3, label="shipped threshold"
