@@ -88,6 +88,20 @@ def test_an_arm_not_measured_on_every_target_is_not_a_candidate():
     assert closest_to_targets({"partial": partial, "whole": whole}) == "whole"
 
 
+def test_an_arm_measured_over_one_repeat_is_reported_but_not_shipped():
+    from training.templatetags.report_format import pct_spread
+
+    arms = {
+        "once": {"metrics": _metrics(recall_early_blight=0.84), "repeats": 1},
+        "twice": {"metrics": _metrics(recall_early_blight=0.50), "repeats": 2},
+    }
+    for arm in arms.values():
+        arm["shortfall"] = shortfall(arm["metrics"])
+    assert closest_to_targets(arms) == "twice"
+    assert pct_spread({"mean": 0.5, "std": 0.0, "values": [0.5]}) == "50.0"  # no spread pretended
+    assert pct_spread({"mean": 0.5, "std": 0.01, "values": [0.49, 0.51]}) == "50.0 ± 1.0"
+
+
 def test_averaged_heads_are_for_the_frozen_backbone_only():
     from training.field.recipe import Recipe
 
@@ -111,6 +125,7 @@ def test_retraining_trains_at_the_shipped_recipes_input_size_unless_told(setting
         ("fine_tuned_224", "top 4 layers train with it", "is frozen"),
         ("averaged_224", "3 times with different seeds", "layers train"),
         ("full_224", "is frozen", "seeds"),
+        ("whole_128", "the whole backbone trains", "frozen"),
     ],
 )
 def test_the_model_card_says_what_of_the_backbone_trained(arm, says, does_not_say):
@@ -119,4 +134,14 @@ def test_the_model_card_says_what_of_the_backbone_trained(arm, says, does_not_sa
 
     text = _backbone_and_heads(ARMS[arm].as_dict())
     assert says in text and does_not_say not in text
-    assert "224 px" in text
+    assert f"{ARMS[arm].image_size} px" in text
+
+
+@pytest.mark.parametrize(("recall", "says"), [(0.866, "meets the 85%"), (0.6, "is below the 85%")])
+def test_the_model_card_says_whether_bacterial_wilt_earns_its_place(recall, says):
+    from training.field.model_card import _bacterial_wilt_verdict
+
+    metrics = {"recall_bacterial_wilt": {"mean": recall, "std": 0.009}}
+    assert says in _bacterial_wilt_verdict(metrics)
+    assert f"{100 * recall:.1f} ± 0.9%" in _bacterial_wilt_verdict(metrics)
+    assert _bacterial_wilt_verdict({"recall_healthy": {"mean": 0.9, "std": 0.0}}) is None

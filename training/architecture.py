@@ -9,6 +9,9 @@ from __future__ import annotations
 from classifier.preprocessing import DEFAULT_IMAGE_SIZE
 
 BACKBONE_NAME = "mobilenetv2"
+#: The boundary "before the first backbone layer" (its input layer's own name differs from one built
+#: model to the next): the whole backbone trains, and what is cached is the scaled image.
+BACKBONE_INPUT = "backbone_input"
 
 
 def build_classifier(
@@ -132,7 +135,7 @@ def feature_extractor(model, boundaries: list[str]):
     x = inputs
     for layer in model.layers[1 : _backbone_index(model)]:
         x = layer(x)
-    front = keras.Model(backbone.input, [backbone.get_layer(name).output for name in boundaries])
+    front = keras.Model(backbone.input, [boundary_output(backbone, name) for name in boundaries])
     outputs = front(x, training=False)
     return keras.Model(inputs, outputs if len(boundaries) > 1 else [outputs], name="frozen_features")
 
@@ -147,11 +150,16 @@ def trainable_part(model, boundary: str):
     import keras
 
     backbone = backbone_of(model)
-    boundary_output = backbone.get_layer(boundary).output
-    inputs = keras.Input(shape=boundary_output.shape[1:], name="cached_activations")
+    activations = boundary_output(backbone, boundary)
+    inputs = keras.Input(shape=activations.shape[1:], name="cached_activations")
     x = inputs
     if boundary != backbone.layers[-1].name:
-        x = keras.Model(boundary_output, backbone.output, name="backbone_top")(x, training=False)
+        x = keras.Model(activations, backbone.output, name="backbone_top")(x, training=False)
     for layer in model.layers[_backbone_index(model) + 1 :]:
         x = layer(x)
     return keras.Model(inputs, x, name="trainable_part")
+
+
+def boundary_output(backbone, boundary: str):
+    """The backbone's tensor at ``boundary``: a layer's output, or its input for :data:`BACKBONE_INPUT`."""
+    return backbone.input if boundary == BACKBONE_INPUT else backbone.get_layer(boundary).output

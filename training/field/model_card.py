@@ -10,6 +10,7 @@ import platform
 from datetime import UTC, datetime
 
 from classifier.decision import DecisionRule
+from training.field.report import TARGETS
 
 CREDITS = [
     "PlantVillage (Hughes and Salathé, 2015): lab photos of potato and pepper leaves.",
@@ -110,6 +111,8 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
             ("expected_calibration_error", "expected calibration error (field)"),
         ):
             lines.append(f"| {title} | {_mean_std(metrics, name)} |")
+        if verdict := _bacterial_wilt_verdict(metrics):
+            lines += ["", verdict]
         if rule and DecisionRule.from_dict(rule).never_sure:
             lines += [
                 "",
@@ -149,6 +152,12 @@ def _backbone_and_heads(recipe: dict) -> str:
     written before ``heads`` or ``fine_tune_layers`` existed trained one head on a frozen backbone)."""
     size = recipe["image_size"]
     tuned = recipe.get("fine_tune_layers", 0)
+    if tuned == "all":
+        return (
+            f"The head is trained on the ImageNet MobileNetV2 backbone's features at {size} px "
+            "(`training.field.recipe`), then the whole backbone trains with it at a low learning rate, "
+            "BatchNormalization in inference mode"
+        )
     if tuned:
         return (
             f"The head is trained on the ImageNet MobileNetV2 backbone's features at {size} px "
@@ -163,3 +172,22 @@ def _backbone_and_heads(recipe: dict) -> str:
     if heads == 1:
         return frozen
     return f"{frozen}, {heads} times with different seeds, their logits averaged as one head"
+
+
+def _bacterial_wilt_verdict(metrics: dict) -> str | None:
+    """Whether the bacterial wilt answer earns its place: its recall against the bar the other
+    potato answers are held to (``None`` for a model without it)."""
+    if "recall_bacterial_wilt" not in metrics:
+        return None
+    bar = TARGETS["recall_healthy"][1]
+    recall = _mean_std(metrics, "recall_bacterial_wilt")
+    if metrics["recall_bacterial_wilt"]["mean"] >= bar:
+        return (
+            f"Bacterial wilt is kept as an answer: its cross-validated recall ({recall}) meets the "
+            f"{100 * bar:.0f}% the other potato answers are held to."
+        )
+    return (
+        f"Bacterial wilt is kept as an answer although its cross-validated recall ({recall}) is below the "
+        f"{100 * bar:.0f}% the other potato answers are held to: without it, a wilting plant could only be "
+        "told some other disease."
+    )

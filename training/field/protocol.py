@@ -73,6 +73,23 @@ ARMS = {
         fine_tune_layers=12,
         note="as `fine_tuned` at 224 px: the backbone's last block and top convolution fine-tuned (c)",
     ),
+    "whole_128": Recipe(
+        "whole_128",
+        views=("plain",),
+        fine_tune_layers="all",
+        fine_tune_epochs=3,
+        batch_size=32,
+        note="as `balanced`, then the whole backbone fine-tuned for 3 epochs (c), batches of 32",
+    ),
+    "whole_224": Recipe(
+        "whole_224",
+        image_size=224,
+        views=("plain",),
+        fine_tune_layers="all",
+        fine_tune_epochs=3,
+        batch_size=32,
+        note="as `whole_128` at 224 px",
+    ),
 }
 #: The arm closest to the targets in the committed report (``training.field.report.closest_to_targets``;
 #: a test holds the two together).

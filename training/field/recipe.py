@@ -14,10 +14,11 @@ trains that many heads with different seeds and serves them as one head averagin
 (:func:`averaged_head`): one head's early stopping swings with its seed.
 
 A recipe with ``fine_tune_layers`` goes one step further, as keras.io's transfer-learning guide
-does: the head is trained first, then the top ``fine_tune_layers`` backbone layers train with it at
-a low learning rate (BatchNormalization stays frozen, in inference mode). The frozen part's
-activations at the boundary (``training.architecture.frozen_boundary``) are cached like the
-pooled features, so fine-tuning costs only the top's share of the network.
+does: the head is trained first, then the top ``fine_tune_layers`` backbone layers (``"all"``: the
+whole backbone) train with it at a low learning rate (BatchNormalization stays frozen, in inference
+mode). The frozen part's activations at the boundary (``training.architecture.frozen_boundary``)
+are cached like the pooled features, so fine-tuning costs only the top's share of the network; when
+the whole backbone trains, what is cached is each view's pixels, scaled as the backbone reads them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from training.architecture import (
+    BACKBONE_INPUT,
     backbone_of,
     build_classifier,
     frozen_boundary,
@@ -61,7 +63,7 @@ class Recipe:
     batch_size: int = 256
     dropout: float = 0.5
     hidden_units: int = 0  # a hidden ReLU layer before the classifier (0: the study's single layer)
-    fine_tune_layers: int = 0  # top backbone layers trained after the head (0: the backbone stays frozen)
+    fine_tune_layers: int | str = 0  # top backbone layers trained after the head ("all": every one; 0: none)
     fine_tune_learning_rate: float = 1e-4
     fine_tune_epochs: int = 8
     heads: int = 1  # heads trained with seeds seed, seed + 1, ...; served as one head averaging their logits
@@ -87,12 +89,12 @@ class Recipe:
 
 
 @functools.cache
-def boundary_layer(image_size: int, fine_tune_layers: int) -> str:
+def boundary_layer(image_size: int, fine_tune_layers: int | str) -> str:
     """Where the frozen part ends when the top ``fine_tune_layers`` train (a network is built to
-    find out, once per size and depth)."""
+    find out, once per size and depth); the backbone's input when all of it trains."""
     model = build_classifier(2, image_size, weights=None)
     set_trainable_layers(model, fine_tune_layers)
-    return frozen_boundary(model)
+    return frozen_boundary(model) or BACKBONE_INPUT
 
 
 @dataclass

@@ -36,6 +36,7 @@ TARGETS = {
     "other_crops_rejected": (">=", 0.95),
     "lab_accuracy": (">=", 0.985),
 }
+MIN_REPEATS = 2  # an arm measured over fewer repeats is reported but never shipped
 OLD_RULE = DecisionRule(1.0, None, 0.6)  # argmax, unsure below 0.6: the rule models had before
 
 
@@ -304,14 +305,17 @@ def shortfall(metrics: dict) -> float:
 
 
 def closest_to_targets(arms: dict[str, dict]) -> str | None:
-    """How the shipped recipe is chosen: among arms measured on every target whose confidently wrong
-    share meets its target (the worst failure is never traded for recall), the one that misses the
-    other targets by the fewest points."""
+    """How the shipped recipe is chosen: among arms measured on every target, over at least two
+    repeats (one repeat's figures swing by a few points), whose confidently wrong share meets its
+    target (the worst failure is never traded for recall), the one that misses the other targets by
+    the fewest points."""
     limit = TARGETS["confidently_wrong"][1]
     safe = {
         name: arm["shortfall"]
         for name, arm in arms.items()
-        if set(TARGETS) <= set(arm["metrics"]) and arm["metrics"]["confidently_wrong"]["mean"] <= limit
+        if set(TARGETS) <= set(arm["metrics"])
+        and arm.get("repeats", MIN_REPEATS) >= MIN_REPEATS
+        and arm["metrics"]["confidently_wrong"]["mean"] <= limit
     }
     return min(safe, key=safe.get) if safe else None
 

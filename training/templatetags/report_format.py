@@ -116,10 +116,14 @@ def signed_percent(fraction: float, digits: int = 1) -> str:
 
 @register.filter
 def pct_spread(summary: dict | None, digits: int = 1) -> str:
-    """'53.6 ± 4.5' from {"mean", "std"} fractions, the spread always shown (repeats of a protocol)."""
+    """'53.6 ± 4.5' from {"mean", "std"} fractions over repeats of a protocol; '53.6' from one repeat
+    (its spread unknown, not zero)."""
     if not summary:
         return MISSING
-    return f"{100 * summary['mean']:.{digits}f} ± {100 * summary['std']:.{digits}f}"
+    text = f"{100 * summary['mean']:.{digits}f}"
+    if len(summary.get("values", (None, None))) == 1:
+        return text
+    return f"{text} ± {100 * summary['std']:.{digits}f}"
 
 
 @register.filter
