@@ -152,17 +152,16 @@ def _backbone_and_heads(recipe: dict) -> str:
     written before ``heads`` or ``fine_tune_layers`` existed trained one head on a frozen backbone)."""
     size = recipe["image_size"]
     tuned = recipe.get("fine_tune_layers", 0)
-    if tuned == "all":
-        return (
-            f"The head is trained on the ImageNet MobileNetV2 backbone's features at {size} px "
-            "(`training.field.recipe`), then the whole backbone trains with it at a low learning rate, "
-            "BatchNormalization in inference mode"
-        )
     if tuned:
+        trains = (
+            "the whole backbone trains with it at a low learning rate"
+            if tuned == "all"
+            else f"the backbone's top {tuned} layers train with it at a low learning rate; the rest of the "
+            "backbone stays frozen"
+        )
         return (
             f"The head is trained on the ImageNet MobileNetV2 backbone's features at {size} px "
-            f"(`training.field.recipe`), then the backbone's top {tuned} layers train with it at a low learning "
-            "rate; the rest of the backbone stays frozen, BatchNormalization in inference mode"
+            f"(`training.field.recipe`), then {trains}, BatchNormalization in inference mode"
         )
     frozen = (
         "The ImageNet MobileNetV2 backbone is frozen; the head is trained on its features "

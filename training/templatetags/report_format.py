@@ -121,9 +121,8 @@ def pct_spread(summary: dict | None, digits: int = 1) -> str:
     if not summary:
         return MISSING
     text = f"{100 * summary['mean']:.{digits}f}"
-    if len(summary.get("values", (None, None))) == 1:
-        return text
-    return f"{text} ± {100 * summary['std']:.{digits}f}"
+    measured_once = len(summary.get("values", ())) == 1
+    return text if measured_once else f"{text} ± {100 * summary['std']:.{digits}f}"
 
 
 @register.filter
