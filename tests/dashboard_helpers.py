@@ -24,6 +24,7 @@ def diagnosed(
     image: bytes | None = None,
     phone: str = "",
     language: str = "",
+    unsure: bool | None = None,
 ) -> Submission:
     """A submission with a recorded prediction, as the inference worker leaves it."""
     submission = Submission(district=district, width=64, height=48, phone=phone, language=language)
@@ -44,7 +45,7 @@ def diagnosed(
         confidence=confidence,
         top=top,
         is_potato_leaf=label != version.reject_label,
-        is_unsure=confidence < 0.6,
+        is_unsure=confidence < 0.6 if unsure is None else unsure,
         margin=margin,
     )
     submission_services.record_prediction(submission, version, diagnosis, inference_ms=10)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from classifier.labels import heatmaps
 from classifier.labels import selectors as label_selectors
 from classifier.labels import services as label_services
-from classifier.models import Heatmap, Label, LabelClass, Prediction
+from classifier.models import Heatmap, Label, LabelClass, Prediction, SmsMessage
 from tests.dashboard_helpers import (
     diagnosed,
     prediction_of,
@@ -166,6 +166,36 @@ def test_bulk_confirm_skips_photos_reviewed_meanwhile(client, officer, dashboard
     assert set(Prediction.objects.values_list("review_status", flat=True)) == {"confirmed", "corrected"}
     messages = [str(m) for m in client.get(reverse("dashboard:queue")).context["messages"]]
     assert "Confirmed 2 photos." in messages and any("already reviewed" in m for m in messages)
+
+
+def test_bulk_confirm_never_turns_a_not_sure_into_an_officers_word(client, officer, active_model, settings):
+    """An apple leaf the model guessed as early blight (0.7) while telling the farmer "not sure": bulk
+    confirm must not make that guess a checked label, a retraining label, or an SMS."""
+    settings.SMS_DELAY_SECONDS = 0
+    given = diagnosed(active_model, label="late_blight", confidence=0.97, unsure=False)
+    guessed = diagnosed(active_model, label="early_blight", confidence=0.7, unsure=True, phone="+256772123456")
+    turned_away = diagnosed(active_model, label="not_potato_leaf", confidence=0.9, unsure=False)
+    client.force_login(officer)
+
+    grid = client.get(reverse("dashboard:queue")).content.decode()
+    assert f'value="{given.pk}"' in grid and f'value="{turned_away.pk}"' in grid
+    assert f'value="{guessed.pk}"' not in grid  # no box to tick for a "not sure"
+
+    ids = [str(p.pk) for p in (given, guessed, turned_away)]
+    response = client.post(reverse("dashboard:bulk-confirm"), {"ids": ids}, follow=True)
+    current = {lbl.submission_id: lbl for lbl in label_selectors.current_labels()}
+    assert set(current) == {given.pk, turned_away.pk}  # the data retraining learns from
+    assert not Label.objects.filter(submission=guessed).exists()
+    assert prediction_of(guessed).review_status == "unreviewed"
+    assert not SmsMessage.objects.filter(submission=guessed).exists()
+    review = client.get(reverse("api-submission-detail", args=[guessed.pk])).json()["review"]
+    assert review is None  # the farmer is not told an officer checked it
+    messages = [str(m) for m in response.context["messages"]]
+    assert "Confirmed 2 photos." in messages and any("1 photo left unconfirmed" in m for m in messages)
+
+    # An officer's own verdict on the photo's page still labels it.
+    label(client, guessed, label="early_blight", reject_reason="not_potato_leaf")
+    assert label_selectors.current_labels().get(submission=guessed).label == "not_potato_leaf"
 
 
 def test_bulk_confirm_with_nothing_ticked_says_so(client, officer, active_model):

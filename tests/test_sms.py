@@ -121,7 +121,7 @@ def test_bulk_confirm_schedules_one_sms_per_farmer_with_a_number(
 ):
     photos = [diagnosed(active_model, phone=PHONE), diagnosed(active_model), diagnosed(active_model, phone=PHONE)]
     with django_capture_on_commit_callbacks(execute=True):
-        assert label_services.bulk_confirm([p.pk for p in photos], reviewer) == 3
+        assert label_services.bulk_confirm([p.pk for p in photos], reviewer).confirmed == 3
     assert sorted(label_id for label_id, _ in enqueued) == sorted(
         Label.objects.filter(submission__phone=PHONE).values_list("pk", flat=True)
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from classifier.models import (
@@ -15,6 +15,7 @@ from classifier.models import (
     Prediction,
     Submission,
 )
+from classifier.submissions.selectors import answer_given_to_farmer
 
 REVIEW_STATUSES = {
     "unreviewed": "Not reviewed",
@@ -64,8 +65,14 @@ def filtered_predictions(filters: QueueFilters) -> QuerySet[Prediction]:
 
 
 def review_queue(filters: QueueFilters) -> QuerySet[Prediction]:
-    """The review queue (farmers still without an answer first), with the model version joined."""
-    return filtered_predictions(filters).select_related("model_version").order_by(*QUEUE_ORDER)
+    """The review queue (farmers still without an answer first), with the model version joined;
+    ``can_bulk_confirm`` says which answers the farmer was given (``answer_given_to_farmer``)."""
+    return (
+        filtered_predictions(filters)
+        .select_related("model_version")
+        .annotate(can_bulk_confirm=ExpressionWrapper(answer_given_to_farmer(), output_field=BooleanField()))
+        .order_by(*QUEUE_ORDER)
+    )
 
 
 def queue_neighbours(filters: QueueFilters, prediction: Prediction) -> tuple[UUID | None, UUID | None]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.utils import timezone
 from classifier.advice.defaults import display_name
 from classifier.models import Label, LabelClass, Prediction, Submission
 from classifier.sms.services import schedule_verdict_sms
+from classifier.submissions.selectors import answer_given_to_farmer
 
 REVIEW_STATUS_OF_ACTION = {
     Label.Action.CONFIRM: Prediction.ReviewStatus.CONFIRMED,
@@ -137,15 +139,30 @@ def label_submission(submission_id: UUID | str, user, label: str = "", reject_re
     return verdict
 
 
+@dataclass(frozen=True)
+class BulkConfirmed:
+    """What a bulk confirmation did with the ticked photos."""
+
+    confirmed: int
+    already_reviewed: int
+    not_answered: int  # the farmer was told "not sure": needs an officer's own verdict
+
+
 @transaction.atomic
-def bulk_confirm(submission_ids: Iterable[UUID | str], user) -> int:
-    """Confirm the model's answer on unreviewed submissions; ones reviewed meanwhile are left alone."""
+def bulk_confirm(submission_ids: Iterable[UUID | str], user) -> BulkConfirmed:
+    """Confirm the model's answer on unreviewed submissions whose farmer was given that answer.
+
+    Ones reviewed meanwhile are left alone, and so are ones the farmer was told "not sure": the model's
+    stored guess was never an answer, so only an officer's own verdict on the photo's page may label them.
+    """
     ids = list(dict.fromkeys(str(i) for i in submission_ids))[:BULK_CONFIRM_LIMIT]
     if not ids:
-        return 0
+        return BulkConfirmed(0, 0, 0)
     # Lock the rows so a concurrent single review cannot slip in between the check and the insert.
     list(Submission.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
     reviewed = set(Label.objects.filter(submission_id__in=ids).values_list("submission_id", flat=True))
+    unreviewed = Prediction.objects.filter(submission_id__in=ids).exclude(submission_id__in=reviewed)
+    answered = list(unreviewed.filter(answer_given_to_farmer()).values_list("submission_id", "label"))
     now = timezone.now()
     labels = [
         Label(
@@ -156,10 +173,7 @@ def bulk_confirm(submission_ids: Iterable[UUID | str], user) -> int:
             created_by=user,
             created_at=now,
         )
-        for submission_id, predicted in Prediction.objects.filter(submission_id__in=ids).values_list(
-            "submission_id", "label"
-        )
-        if submission_id not in reviewed
+        for submission_id, predicted in answered
     ]
     Label.objects.bulk_create(labels)
     confirmed = [label.submission_id for label in labels]
@@ -168,7 +182,7 @@ def bulk_confirm(submission_ids: Iterable[UUID | str], user) -> int:
     created = Label.objects.filter(submission_id__in=with_phone, is_current=True).values_list("pk", flat=True)
     for label_id in created:
         schedule_verdict_sms(label_id)
-    return len(labels)
+    return BulkConfirmed(len(labels), len(reviewed), unreviewed.count() - len(labels))
 
 
 def _mark_reviewed(submission_ids: list, when, **review) -> None:

@@ -5,11 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
+from django.db.models import Q
 from django.utils import timezone
 
 from classifier.models import (
     Submission,
 )
+
+
+def answer_given_to_farmer() -> Q:
+    """Predictions whose answer the farmer was shown as the model's answer: a diagnosis, or "not a potato
+    leaf", never "not sure".
+
+    The one place this rule lives: only such an answer may be confirmed in bulk; anything else needs an
+    officer's own verdict on the photo's page, so a guess the farmer never saw cannot become "checked".
+    """
+    return Q(is_unsure=False)
 
 
 def submission_with_prediction(submission_id: UUID | str) -> Submission | None:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -61,11 +62,18 @@ def bulk_confirm(request: HttpRequest) -> HttpResponse:
     form = BulkConfirmForm(request.POST)
     query = request.POST.get("q", "")
     if form.is_valid():
-        confirmed = label_services.bulk_confirm(form.cleaned_data["submission_ids"], request.user)
-        skipped = len(form.cleaned_data["submission_ids"]) - confirmed
-        messages.success(request, f"Confirmed {confirmed} photo{'s' if confirmed != 1 else ''}.")
-        if skipped:
-            messages.info(request, f"{skipped} were already reviewed (by someone else) and were left as they are.")
+        done = label_services.bulk_confirm(form.cleaned_data["submission_ids"], request.user)
+        messages.success(request, f"Confirmed {done.confirmed} photo{pluralize(done.confirmed)}.")
+        if done.already_reviewed:
+            messages.info(
+                request, f"{done.already_reviewed} were already reviewed (by someone else) and were left as they are."
+            )
+        if done.not_answered:
+            messages.warning(
+                request,
+                f"{done.not_answered} photo{pluralize(done.not_answered)} left unconfirmed: the farmer was told "
+                "\"not sure\", so the model's guess was never an answer. Open each one and give your own verdict.",
+            )
     else:
         messages.error(request, " ".join(form.non_field_errors()))
     return redirect(_with_query(reverse("dashboard:queue"), query))
