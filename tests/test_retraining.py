@@ -16,6 +16,7 @@ from classifier.labels import services as label_services
 from classifier.models import ModelVersion, ModelVersionChange
 from classifier.registry import selectors as registry_selectors
 from classifier.registry import services as registry_services
+from classifier.registry.promotion import PromotionDecision
 from classifier.submissions import services as submission_services
 from classifier.tasks import diagnose_submission
 from classifier.validators import validate_photo
@@ -108,7 +109,9 @@ def field_photos(label: str, count: int) -> list[Path]:
 
 
 @pytest.mark.django_db
-def test_retraining_learns_officer_labels_and_promotes_when_the_policy_allows(tiny_retraining, active_model):
+def test_retraining_learns_officer_labels_but_never_promotes_a_model_without_a_rule(tiny_retraining, active_model):
+    """12 officer labels and no base field photos: too few to fit a decision rule, so the candidate would
+    answer with the old rule; however its lab accuracy compares, it stays a candidate (issue 25, item 1)."""
     for path in field_photos("late_blight", 6):
         labelled_upload(path, "late_blight")
     label_services.add_label_class("potato_virus_y", "Potato virus Y", created_by=officer())  # an admin adds it
@@ -116,11 +119,17 @@ def test_retraining_learns_officer_labels_and_promotes_when_the_policy_allows(ti
         labelled_upload(path, "potato_virus_y")  # a class new to the model, labelled by officers
 
     run = retraining.start_retraining("admin-test", enqueue=False)
-    assert retraining.run_retraining(run.pk) == "promoted"
+    assert retraining.run_retraining(run.pk) == "candidate"
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.DONE and run.progress_step == run.progress_total
-    new = registry_selectors.active_model_version()
-    assert new.number == active_model.number + 1 and new.parent == active_model
+    assert registry_selectors.active_model_version() == active_model
+    new = ModelVersion.objects.get(number=active_model.number + 1)
+    assert new.status == ModelVersion.Status.CANDIDATE and new.decision == {}
+    reasons = new.evaluation["promotion"]["reasons"]
+    assert any("no fitted decision rule" in reason for reason in reasons), reasons
+    assert any("not measured on field photos" in reason for reason in reasons), reasons
+    assert run.metrics["reasons"] == reasons and not run.metrics["promoted"]
+    assert new.parent == active_model
     assert "potato_virus_y" in new.labels and run.model_version == new
     assert run.metrics["labelled_uploads"] == 12
 
@@ -132,8 +141,10 @@ def test_retraining_learns_officer_labels_and_promotes_when_the_policy_allows(ti
     assert {item["source"] for item in new.evaluation_set.items} == {"lab", "field"}
     assert new.evaluation["candidate"]["count"] == new.evaluation["active"]["count"]  # the same photos
 
+    # An admin may still promote it by hand, having read the reasons.
+    registry_services.activate_model_version(new, reason="read the reasons; field trial", user=officer())
     change = ModelVersionChange.objects.get(version=new)
-    assert change.action == "auto_promote" and change.previous == active_model and change.actor == "retraining"
+    assert change.action == "promote" and change.previous == active_model
     active_model.refresh_from_db()
     assert active_model.status == ModelVersion.Status.RETIRED
     assert not (tiny_retraining / "work" / f"run-{run.pk}").exists()
@@ -162,6 +173,14 @@ def test_retraining_fits_the_decision_rule_on_the_field_pool(tiny_retraining, se
     assert run.metrics["decision_rule"] == new.decision
     assert new.decision["temperature"] > 0 and 0 <= new.decision["unsure_below"] <= 1
     assert run.metrics["training_photos"] > 60  # the base field photos trained with the lab ones
+    # Promotion read what farmers would be shown on field photos: the candidate's cross-fitted figures
+    # beside the ones the shipped model was registered with (it trained on no photo here it could be
+    # compared on: the base photos count as trained on).
+    field = new.evaluation["field"]
+    assert field["candidate"]["field_potato_photos"] == 60 and new.metrics["field"] == field["candidate"]
+    assert field["active"] == active_model.metrics["field"] and field["same_photos"] is None
+    change = ModelVersionChange.objects.get(version=new)
+    assert change.action == "auto_promote" and change.previous == active_model and change.actor == "retraining"
 
 
 @pytest.mark.django_db
@@ -259,7 +278,10 @@ def test_retraining_runs_on_the_training_worker(tiny_retraining, active_model, r
         wait_until(lambda: TrainingRun.objects.get(pk=run.pk).is_finished, 240, worker.log_path)
         run.refresh_from_db()
         assert run.status == TrainingRun.Status.DONE, run.error
-        assert registry_selectors.active_model_version().number == active_model.number + 1
+        candidate = ModelVersion.objects.get(number=active_model.number + 1)
+        assert run.model_version == candidate and candidate.file_hashes  # registered by the worker
+        # No field photos, so no rule: the shipped model keeps serving.
+        assert registry_selectors.active_model_version() == active_model and not run.metrics["promoted"]
     finally:
         worker.stop()
 
@@ -295,6 +317,8 @@ def test_a_crash_in_the_final_step_leaves_no_version_and_no_file(
     def crash(*args, **kwargs):
         raise RuntimeError(f"injected crash {crash_at}")
 
+    # About the final step's all-or-nothing, not the policy: this candidate passes it.
+    monkeypatch.setattr(retraining, "decide_promotion", lambda *args: PromotionDecision(True, []))
     if crash_at == "after registration":  # the candidate is registered, promotion crashes
         monkeypatch.setattr(retraining.registry_services, "activate_model_version", crash)
     else:  # registered and activated; finishing the run crashes

@@ -28,10 +28,17 @@ from classifier.labels import selectors as label_selectors
 from classifier.models import EvaluationSet, ModelVersion, ModelVersionChange
 from classifier.registry import selectors as registry_selectors
 from classifier.registry import services as registry_services
-from classifier.registry.promotion import PromotionPolicy, decide_promotion
+from classifier.registry.model_files import path_sha256
+from classifier.registry.promotion import FieldComparison, ModelEvidence, PromotionPolicy, decide_promotion
 from training import selectors, services
 from training.datasets import LabelledImage, hash_fraction, list_class_images
 from training.field.data import Pools
+from training.field.evidence import (
+    cross_validated_answers,
+    model_answers,
+    registered_field_figures,
+    unseen_field_photos,
+)
 from training.field.protocol import ARMS, CHOSEN, scaled
 from training.field.train import FieldTrainingConfig, fit_decision_rule, train_field_model
 from training.models import TrainingRun
@@ -127,7 +134,8 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
     data = gather_retraining_data(config, work_dir / "uploads")
     progress.total = CROSS_VALIDATION_FOLDS + 3
     progress.step(0, "cross-validating on the field photos to fit the decision rule")
-    rule = fit_decision_rule(config, data.pools, work_dir / "cross-validation", CROSS_VALIDATION_FOLDS, progress.log)
+    cross_validation = work_dir / "cross-validation"
+    rule = fit_decision_rule(config, data.pools, cross_validation, CROSS_VALIDATION_FOLDS, progress.log)
     progress.step(CROSS_VALIDATION_FOLDS + 1, "training the candidate on every photo")
     out_dir = work_dir / "model"
     summary = train_field_model(
@@ -138,8 +146,9 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
         log=progress.log,
         shuffle_labels=bool(run.parameters.get("shuffle_labels")),
     )
-    progress.step(CROSS_VALIDATION_FOLDS + 2, "scoring candidate and active model on the evaluation set")
+    progress.step(CROSS_VALIDATION_FOLDS + 2, "scoring candidate and active model on evaluation and field photos")
     active = registry_selectors.active_model_version()
+    active_predictor = Predictor.for_version(active) if active else None
     candidate = TrainedCandidate(
         out_dir=out_dir,
         summary=summary,
@@ -147,7 +156,8 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
         trained_on=data.pools.lab_train + data.pools.field,
         scores=score(Predictor.from_directory(out_dir), data.evaluation),
         active=active,
-        active_scores=score(Predictor.for_version(active), data.evaluation) if active else None,
+        active_scores=score(active_predictor, data.evaluation) if active else None,
+        field=field_evidence(cross_validation if rule else None, config, data, active, active_predictor),
     )
     # The last step is all or nothing, with the run locked and still running: register, score,
     # maybe activate, finish. A failure anywhere rolls every row back, and run_retraining deletes
@@ -166,6 +176,42 @@ class TrainedCandidate:
     scores: dict
     active: ModelVersion | None
     active_scores: dict | None
+    field: FieldEvidence
+
+
+@dataclass
+class FieldEvidence:
+    """Both models' field figures for promotion (``training.field.evidence``), ``None`` where not measured."""
+
+    candidate: dict | None
+    active: dict | None
+    compared: FieldComparison | None
+
+    def as_dict(self) -> dict:
+        compared = self.compared and {"candidate": self.compared.candidate, "active": self.compared.active}
+        return {"candidate": self.candidate, "active": self.active, "same_photos": compared}
+
+
+def field_evidence(
+    cross_validation: Path | None, config: FieldTrainingConfig, data: RetrainingData, active, active_predictor
+) -> FieldEvidence:
+    """The candidate's cross-fitted field figures, the active model's registered ones, and both on the
+    field photos the active model did not train on (the candidate never trained on any photo of its
+    own out-of-fold predictions)."""
+    answers = cross_validated_answers(cross_validation, config.recipe.name) if cross_validation else None
+    candidate = answers.figures() if answers else None
+    if active is None:
+        return FieldEvidence(candidate, None, None)
+    registered = registered_field_figures(active)
+    uploads = {image.path for image in config.extra_field}
+    base_keys = {image.key for image in data.pools.field if image.path not in uploads}
+    judged = answers.keys if answers else set()
+    unseen = [image for image in unseen_field_photos(active, data.pools.field, base_keys) if image.key in judged]
+    if not unseen:
+        return FieldEvidence(candidate, registered, None)
+    keys = {image.key for image in unseen}
+    compared = FieldComparison(answers.figures(keys), model_answers(active_predictor, unseen).figures(keys))
+    return FieldEvidence(candidate, registered, compared)
 
 
 def _register_and_finish(run: TrainingRun, candidate: TrainedCandidate, stored: list[str]) -> str:
@@ -174,12 +220,18 @@ def _register_and_finish(run: TrainingRun, candidate: TrainedCandidate, stored: 
     candidate_scores, active_scores, trained_on = candidate.scores, candidate.active_scores, candidate.trained_on
     evaluation_set = evaluation_set_for(data.evaluation)
     policy = PromotionPolicy(settings.PROMOTION_ACCURACY_FLOOR, settings.PROMOTION_RECALL_TOLERANCE)
-    decision = decide_promotion(candidate_scores, active_scores, policy)
+    field = candidate.field
+    decision = decide_promotion(
+        ModelEvidence(candidate_scores, has_rule=bool(summary["decision_rule"]), field=field.candidate),
+        ModelEvidence(active_scores, has_rule=bool(active.decision), field=field.active) if active else None,
+        policy,
+        field.compared,
+    )
     snapshot = json.dumps({"train": [_snapshot_entry(image.image) for image in trained_on]})
     version = registry_services.register_model_version(
         candidate.out_dir,
         created_by=run.created_by,
-        metrics={"training": summary["fit"], "train_seconds": summary["train_seconds"]},
+        metrics={"training": summary["fit"], "train_seconds": summary["train_seconds"], "field": field.candidate},
         parent=active,
         notes=f"retraining run {run.pk}",
     )
@@ -191,6 +243,7 @@ def _register_and_finish(run: TrainingRun, candidate: TrainedCandidate, stored: 
         "candidate": candidate_scores,
         "active": active_scores,
         "active_version": active and active.number,
+        "field": field.as_dict(),
         "promotion": decision.as_dict(),
     }
     version.promotion_note = decision.summary
@@ -207,6 +260,7 @@ def _register_and_finish(run: TrainingRun, candidate: TrainedCandidate, stored: 
         "active_accuracy": active_scores["accuracy"] if active_scores else None,
         "candidate_by_source": candidate_scores["per_folder"],
         "active_by_source": active_scores["per_folder"] if active_scores else None,
+        "field": field.as_dict(),
         "training_photos": len(trained_on),
         "labelled_uploads": data.labelled_uploads,
         "evaluation_photos": len(data.evaluation),
@@ -258,7 +312,7 @@ def gather_retraining_data(config: FieldTrainingConfig, upload_dir: Path) -> Ret
     config.extra_field = [item.image for item in uploads_train if item.image.label in known]
     pools = config.pools()
     held_out = {item.sha256 for item in uploads_evaluation}
-    pools.field = [image for image in pools.field if _sha256(image.path) not in held_out]
+    pools.field = [image for image in pools.field if path_sha256(image.path) not in held_out]
     evaluation = [
         {"source": "lab", "key": _relative(image.path), "label": image.label, "path": str(image.path)}
         for image in pools.lab_holdout
@@ -279,10 +333,6 @@ def gather_retraining_data(config: FieldTrainingConfig, upload_dir: Path) -> Ret
 def list_base_images(config: FieldTrainingConfig) -> list[LabelledImage]:
     """The class folders' photos (lab and field) the retraining starts from."""
     return [item for folder in [config.lab_dir, *config.field_dirs] for item in list_class_images(folder)]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @dataclass
@@ -327,7 +377,7 @@ def _snapshot_entry(item: LabelledImage) -> dict:
     return {
         "key": _relative(item.path),
         "label": item.label,
-        "sha256": _sha256(item.path),
+        "sha256": path_sha256(item.path),
     }
 
 

@@ -129,7 +129,7 @@ def run_protocol(
     lab_train = list(range(len(pools.lab_train)))
     lab_holdout = list(range(len(pools.lab_train), len(pools.lab_train) + len(pools.lab_holdout)))
     field = list(range(len(pools.lab_train) + len(pools.lab_holdout), len(images)))
-    _write_json(out_dir / "photos.json", [_photo_entry(image) for image in images])
+    _write_json(out_dir / "photos.json", [photo_entry(image) for image in images])
     features: dict[tuple[int, str | None], ViewFeatures] = {}
     for repeat in range(repeats):
         assignment = field_folds([images[i] for i in field], folds, repeat)
@@ -239,7 +239,7 @@ def scaled(recipe: Recipe, **changes) -> Recipe:
     return replace(recipe, **changes)
 
 
-def _photo_entry(image: PoolImage) -> dict:
+def photo_entry(image: PoolImage) -> dict:
     return {
         "key": image.key,
         "label": image.label,

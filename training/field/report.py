@@ -60,7 +60,7 @@ def load_results(folder: Path) -> tuple[dict[str, dict], dict[str, dict[int, lis
 # -- the figures -----------------------------------------------------------------------------------
 
 
-def _fold_arrays(result: dict, photos: dict[str, dict]) -> dict:
+def fold_arrays(result: dict, photos: dict[str, dict]) -> dict:
     classes = result["classes"]
     keys = result["keys"]
     entries = [photos[key] for key in keys]
@@ -68,7 +68,8 @@ def _fold_arrays(result: dict, photos: dict[str, dict]) -> dict:
         "classes": classes,
         "reject_label": result["reject_label"],
         "probabilities": np.array(result["probabilities"], dtype=np.float64),
-        "truth": np.array([classes.index(entry["label"]) for entry in entries]),
+        # A photo of a class this model does not know (one officers added since) is never answered right.
+        "truth": np.array([classes.index(entry["label"]) if entry["label"] in classes else -1 for entry in entries]),
         "field": np.array([entry["domain"] == FIELD for entry in entries]),
         "potato": np.array([entry["label"] != result["reject_label"] for entry in entries]),
         "tomato": np.array([entry["subset"] == TOMATO for entry in entries]),
@@ -97,6 +98,12 @@ def cross_fitted_rules(folds: list[dict]) -> list[DecisionRule]:
 
 def repeat_metrics(folds: list[dict], rules: list[DecisionRule]) -> dict:
     """Every figure of one repeat, each fold's photos judged by that fold's rule."""
+    return answer_metrics(fold_answers(folds, rules), folds[0]["classes"])
+
+
+def fold_answers(folds: list[dict], rules: list[DecisionRule]) -> dict[str, np.ndarray]:
+    """Per photo, every fold's photos judged by that fold's rule: what the farmer would be shown
+    (``answer``, ``rejected``, ``unsure``), the model's potato top-1, the truth and the photo's kind."""
     parts = defaultdict(list)
     for fold, rule in zip(folds, rules, strict=True):
         decisions = decide(fold["probabilities"], fold["classes"], fold["reject_label"], rule)
@@ -107,10 +114,13 @@ def repeat_metrics(folds: list[dict], rules: list[DecisionRule]) -> dict:
         parts["rejected"].append(decisions.rejected)
         parts["unsure"].append(decisions.unsure)
         parts["top1"].append(potato_only.argmax(axis=1))
-        for name in ("truth", "field", "potato", "tomato"):
-            parts[name].append(fold[name])
-    a = {name: np.concatenate(values) for name, values in parts.items()}
-    classes = folds[0]["classes"]
+        for name in ("truth", "field", "potato", "tomato", "keys"):
+            parts[name].append(np.asarray(fold[name]))
+    return {name: np.concatenate(values) for name, values in parts.items()}
+
+
+def answer_metrics(a: dict[str, np.ndarray], classes: list[str]) -> dict:
+    """Every figure of a set of judged photos (``fold_answers``), field and lab apart."""
     field_potato = a["field"] & a["potato"]
     others = a["field"] & ~a["potato"] & ~a["tomato"]
     tomato = a["field"] & a["tomato"]
@@ -169,7 +179,7 @@ def summarise(per_repeat: list[dict]) -> dict:
 def arm_report(repeats: dict[int, list[dict]], photos: dict[str, dict], old_rule: bool = False) -> dict:
     per_repeat, rules = [], []
     for repeat in sorted(repeats):
-        folds = [_fold_arrays(result, photos) for result in repeats[repeat]]
+        folds = [fold_arrays(result, photos) for result in repeats[repeat]]
         fold_rules = [OLD_RULE] * len(folds) if old_rule else cross_fitted_rules(folds)
         rules += [rule.as_dict() for rule in fold_rules]
         per_repeat.append(repeat_metrics(folds, fold_rules))
@@ -196,7 +206,7 @@ def shipped_rule(repeats: dict[int, list[dict]], photos: dict[str, dict], arm: d
     answer is "not sure". Fitted on few answers, a threshold can look right in-sample and fail on
     the next fold.
     """
-    folds = [_fold_arrays(result, photos) for repeat in sorted(repeats) for result in repeats[repeat]]
+    folds = [fold_arrays(result, photos) for repeat in sorted(repeats) for result in repeats[repeat]]
     rule = fit_rule(_fit_data(folds), folds[0]["classes"], folds[0]["reject_label"])
     given, right = held_out_answers((arm or arm_report(repeats, photos))["metrics"])
     if given < MIN_ANSWERED or right / given < MIN_PRECISION:
@@ -211,7 +221,7 @@ def held_out_answers(metrics: dict) -> tuple[int, int]:
 
 def curves(repeats: dict[int, list[dict]], photos: dict[str, dict], rule: DecisionRule) -> dict:
     """Reliability (before and after temperature) and accuracy against coverage, on field photos."""
-    folds = [_fold_arrays(result, photos) for repeat in sorted(repeats) for result in repeats[repeat]]
+    folds = [fold_arrays(result, photos) for repeat in sorted(repeats) for result in repeats[repeat]]
     data = _fit_data(folds)
     classes, reject_label = folds[0]["classes"], folds[0]["reject_label"]
     reliability = {}

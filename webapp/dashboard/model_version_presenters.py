@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from classifier.models import ModelVersion
+from classifier.registry.promotion import FIELD_FIGURE_NAMES, PASSED
 from training.models import TrainingRun
 from training.selectors import training_run_progress
 
@@ -106,7 +107,9 @@ def present_version(version: ModelVersion) -> dict:
         "evaluation_photos": candidate.get("count") if candidate else None,
         "sources": _side_by_side(candidate, active, "per_folder"),
         "classes": _side_by_side(candidate, active, "per_class", settings.PROMOTION_RECALL_TOLERANCE),
+        "field": field_rows(evaluation.get("field")),
         "passed": bool(promotion.get("passed")),
+        "passed_text": PASSED,
         "reasons": promotion.get("reasons") or [],
         "report": _report_accuracies(version.metrics) if candidate is None else [],
         "can_promote": version.status in PROMOTABLE,
@@ -128,6 +131,24 @@ def _side_by_side(candidate: dict | None, active: dict | None, key: str, toleran
         dropped = tolerance is not None and before is not None and (recall or 0.0) < before - tolerance
         rows.append({"name": name, "recall": recall, "before": before, "support": support, "dropped": dropped})
     return rows
+
+
+def field_rows(field: dict | None) -> dict | None:
+    """What each model would show farmers on field photos (``training.field.evidence``): on the same
+    photos when the run had some in common, else each model's own cross-validated figures."""
+    if not field or not field.get("candidate"):
+        return None
+    same = field.get("same_photos")
+    mine, theirs = (same["candidate"], same["active"]) if same else (field["candidate"], field.get("active") or {})
+    return {
+        "same_photos": bool(same),
+        "photos": mine.get("field_potato_photos"),
+        "rows": [
+            {"name": words, "value": mine.get(name), "before": theirs.get(name)}
+            for name, words in FIELD_FIGURE_NAMES.items()
+            if mine.get(name) is not None or theirs.get(name) is not None
+        ],
+    }
 
 
 def _report_accuracies(metrics: dict | None) -> list[dict]:

@@ -26,6 +26,7 @@ from classifier.labels import services as label_services
 from classifier.models import Label
 from classifier.registry import selectors as registry_selectors
 from classifier.registry import services as registry_services
+from classifier.registry.promotion import FIELD_FIGURE_NAMES
 from classifier.submissions import services as submission_services
 from classifier.tasks import diagnose_submission
 from classifier.validators import validate_photo
@@ -109,6 +110,22 @@ class Command(BaseCommand):
             if after:
                 label = f"accuracy, {source} ({after['support']})"
                 self.stdout.write(f"  {label:<22}{before.get('recall', float('nan')):>10.3f}{after['recall']:>11.3f}")
+        self._field_figures(metrics.get("field") or {})
         verdict = "promoted" if metrics["promoted"] else "refused: " + "; ".join(metrics["reasons"])
         self.stdout.write(f"  {verdict}")
         return metrics["model_version"]
+
+    def _field_figures(self, field: dict) -> None:
+        """What each model would show farmers on field photos, as promotion read it."""
+        same = field.get("same_photos")
+        mine, theirs = (same["candidate"], same["active"]) if same else (field.get("candidate"), field.get("active"))
+        if not mine:
+            self.stdout.write("  field photos: the candidate was not measured on any (too few for a cross-validation)")
+            return
+        where = "the same photos" if same else "each model's cross-validation"
+        self.stdout.write(f"  on field potato photos ({mine['field_potato_photos']:.0f}, {where}):")
+        for name, words in FIELD_FIGURE_NAMES.items():
+            before, after = (theirs or {}).get(name), mine.get(name)
+            if after is not None:
+                shown_before = f"{before:>10.3f}" if before is not None else f"{'–':>10}"
+                self.stdout.write(f"  {words:<30}{shown_before}{after:>11.3f}")
