@@ -27,10 +27,30 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class HiddenFieldsAdmin(admin.ModelAdmin):
+    """An admin whose ``hidden_fields`` are neither shown nor searchable.
+
+    Hiding a field from the form is not enough: the changelist takes lookups from the query string
+    (``?phone__startswith=+2567721`` answers with a count), so a digit-by-digit search would recover
+    the value. Any lookup on a hidden field, with any operator or through a relation, is refused
+    (400, Django's ``DisallowedModelAdminLookup``).
+    """
+
+    hidden_fields: tuple[str, ...] = ()
+
+    def get_exclude(self, request, obj=None):
+        return tuple(super().get_exclude(request, obj) or ()) + self.hidden_fields
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if set(lookup.split("__")) & set(self.hidden_fields):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(HiddenFieldsAdmin):
     list_display = ("id", "district", "status", "created_at")
-    exclude = ("phone",)  # used only to send the verdict SMS, never shown
+    hidden_fields = ("phone",)  # used only to send the verdict SMS, never shown nor searched
     list_filter = ("status", "district")
     date_hierarchy = "created_at"
 
@@ -44,9 +64,23 @@ class PredictionAdmin(admin.ModelAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
+    """Registered versions, read only but for their notes.
+
+    A version is fixed once registered (``registry.services.register_model_version``): workers cache
+    its predictor by file name, so an edited label list, decision rule or file hash would reach
+    some workers and not others. A new rule is a new version; promotion and rollback are on the
+    dashboard.
+    """
+
     list_display = ("number", "status", "created_by", "created_at", "activated_at")
     list_filter = ("status",)
-    readonly_fields = ("status", "activated_at")
+    editable_fields = ("notes",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields if field.name not in self.editable_fields]
+
+    def has_add_permission(self, request):
+        return False  # registered from a model directory, never typed in
 
 
 class AdviceStepInline(admin.TabularInline):

@@ -1,4 +1,4 @@
-"""Secure by default: headers, rate limits, secrets, deploy checks, a friendly 503, S3 media."""
+"""Secure by default: headers, rate limits, secrets, deploy checks, a friendly 503, S3 media, admin rights."""
 
 import os
 import subprocess
@@ -138,3 +138,167 @@ def test_dashboard_admins_cannot_make_themselves_superusers(client):
     client.force_login(user)
     page = client.get(f"/admin/auth/user/{user.pk}/change/").content.decode()
     assert 'name="is_superuser"' not in page and 'name="user_permissions"' not in page
+
+
+# -- admin rights: what a dashboard admin (staff, group "admins", not a superuser) can do there ------------
+
+ADMIN_PASSWORD = "field visit in Kabale 2024"
+
+
+def user_change_form(user, **changes) -> dict:
+    """The user admin's change form as the page would post it, with ``changes``."""
+    joined = user.date_joined
+    form = {
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": "on",
+        "date_joined_0": joined.strftime("%Y-%m-%d"),
+        "date_joined_1": joined.strftime("%H:%M:%S"),
+    }
+    return {**form, **changes}
+
+
+@pytest.fixture
+def powerful_group(db):
+    """A group a superuser made for someone else, holding rights dashboard admins lack."""
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.create(name="model-managers")
+    group.permissions.add(*Permission.objects.filter(codename__in=["delete_user", "change_modelversion"]))
+    return group
+
+
+def test_a_dashboard_admin_cannot_put_itself_or_an_officer_in_a_group(client, dashboard_admin, officer, powerful_group):
+    from django.contrib.auth.models import Group
+
+    client.force_login(dashboard_admin)
+    admins = Group.objects.get(name="admins")
+    for user in (dashboard_admin, officer):
+        url = f"/admin/auth/user/{user.pk}/change/"
+        client.post(url, user_change_form(user, groups=[powerful_group.pk, admins.pk]))
+    assert set(dashboard_admin.groups.values_list("name", flat=True)) == {"officers", "admins"}
+    assert set(officer.groups.values_list("name", flat=True)) == {"officers"}
+    dashboard_admin = type(dashboard_admin).objects.get(pk=dashboard_admin.pk)  # no cached permissions
+    assert not dashboard_admin.has_perm("auth.delete_user")
+    assert not dashboard_admin.has_perm("classifier.change_modelversion")
+    for user in (dashboard_admin, officer):
+        assert 'name="groups"' not in client.get(f"/admin/auth/user/{user.pk}/change/").content.decode()
+
+
+def test_a_dashboard_admin_cannot_take_over_another_staff_account(client, dashboard_admin):
+    from webapp.dashboard.accounts import create_officer
+
+    other = create_officer("kato", ADMIN_PASSWORD, admin=True, email="kato@example.org")
+    client.force_login(dashboard_admin)
+    password_url = f"/admin/auth/user/{other.pk}/password/"
+    assert client.get(password_url).status_code == 403
+    new_password = {"password1": "taken-over-by-atim-42", "password2": "taken-over-by-atim-42"}
+    assert client.post(password_url, new_password).status_code == 403
+    page = client.get(f"/admin/auth/user/{other.pk}/change/")
+    assert page.status_code == 200 and 'name="email"' not in page.content.decode()  # view only
+    client.post(f"/admin/auth/user/{other.pk}/change/", user_change_form(other, email="atim@example.org"))
+    other.refresh_from_db()
+    assert other.check_password(ADMIN_PASSWORD) and other.email == "kato@example.org"
+    # Its own account too: its password changes with the old one, on /admin/password_change/.
+    assert client.get(f"/admin/auth/user/{dashboard_admin.pk}/password/").status_code == 403
+
+
+def test_a_dashboard_admin_still_adds_officers_and_resets_their_passwords(client, dashboard_admin, officer):
+    client.force_login(dashboard_admin)
+    new_password = {"password1": "a-new-long-one-42", "password2": "a-new-long-one-42"}
+    assert client.post(f"/admin/auth/user/{officer.pk}/password/", new_password).status_code == 302
+    officer.refresh_from_db()
+    assert officer.check_password("a-new-long-one-42")
+
+    response = client.post("/admin/auth/user/add/", {"username": "nsubuga", "usable_password": "true", **new_password})
+    assert response.status_code == 302
+    added = type(officer).objects.get(username="nsubuga")
+    assert set(added.groups.values_list("name", flat=True)) == {"officers"}
+    assert not added.is_staff and not added.is_superuser
+
+
+def group_permissions(name: str) -> set[tuple[str, str]]:
+    from django.contrib.auth.models import Group
+
+    return set(Group.objects.get(name=name).permissions.values_list("content_type__app_label", "codename"))
+
+
+def listed(name: str) -> set[tuple[str, str]]:
+    from webapp.dashboard.accounts import GROUP_PERMISSIONS
+
+    return {(app, codename) for app, codenames in GROUP_PERMISSIONS[name].items() for codename in codenames}
+
+
+def test_the_dashboard_groups_are_brought_to_the_one_list(officer):
+    from django.contrib.auth.models import Group, Permission
+    from django.core.management import call_command
+
+    from webapp.dashboard.accounts import create_officer
+
+    admins = Group.objects.get(name="admins")
+    assert group_permissions("admins") == listed("admins") and group_permissions("officers") == set()
+    extra = Permission.objects.get(codename="change_modelversion")
+    admins.permissions.add(extra)
+    admins.permissions.remove(Permission.objects.get(codename="add_labelclass"))
+    Group.objects.get(name="officers").permissions.add(extra)
+
+    create_officer("kato", ADMIN_PASSWORD)  # adding someone applies the list
+    assert group_permissions("admins") == listed("admins") and group_permissions("officers") == set()
+
+    admins.permissions.add(extra)
+    call_command("migrate", verbosity=0)  # and so does every deploy
+    assert group_permissions("admins") == listed("admins")
+
+
+def test_a_registered_model_version_is_read_only_in_the_admin(admin_client, active_model):
+    """Workers cache a version's predictor: an edited rule would reach some of them and not others."""
+    import json
+
+    url = f"/admin/classifier/modelversion/{active_model.pk}/change/"
+    before = (active_model.labels, active_model.decision, active_model.file_hashes, active_model.image_size)
+    form = {  # every field of the form as it was, with a new rule: the change a superuser could make
+        "number": active_model.number,
+        "labels": json.dumps(list(reversed(active_model.labels))),
+        "image_size": "64",
+        "reject_label": active_model.reject_label,
+        "decision": json.dumps({"temperature": 9, "reject_at": 0.01, "unsure_below": 0.01}),
+        "metrics": json.dumps(active_model.metrics),
+        "file_hashes": "{}",
+        "created_by": active_model.created_by,
+        "evaluation": json.dumps(active_model.evaluation),
+        "promotion_note": active_model.promotion_note,
+        "notes": "checked in Kabale",
+    }
+    assert admin_client.post(url, form).status_code == 302
+    active_model.refresh_from_db()
+    assert (active_model.labels, active_model.decision, active_model.file_hashes, active_model.image_size) == before
+    assert active_model.notes == "checked in Kabale"
+    page = admin_client.get(url).content.decode()
+    for field in ("labels", "decision", "file_hashes", "image_size", "reject_label", "model_file"):
+        assert f'name="{field}"' not in page, field
+    assert admin_client.get("/admin/classifier/modelversion/add/").status_code == 403
+
+
+def test_the_submission_admin_refuses_lookups_on_the_phone_number(client, dashboard_admin):
+    for phone in ("+256772123456", "+256772123456", "+256701000000"):
+        Submission.objects.create(image="submissions/x.jpg", phone=phone)
+    client.force_login(dashboard_admin)
+    listing = client.get("/admin/classifier/submission/")
+    assert listing.status_code == 200 and "3 submissions" in listing.content.decode()
+    assert client.get("/admin/classifier/submission/?status__exact=pending").status_code == 200
+    for query in (
+        "phone__startswith=%2B2567721",
+        "phone__startswith=%2B2567722",
+        "phone=%2B256772123456",
+        "phone__regex=%5E%5C%2B2567",
+        "phone__isnull=False",
+        "prediction__submission__phone__startswith=%2B2567721",
+    ):
+        response = client.get(f"/admin/classifier/submission/?{query}")
+        assert response.status_code == 400, query
+        assert "submission" not in response.content.decode().lower(), query
+    for admin_page in ("prediction", "label", "smsmessage"):
+        response = client.get(f"/admin/classifier/{admin_page}/?submission__phone__startswith=%2B2567721")
+        assert response.status_code in (400, 403), admin_page

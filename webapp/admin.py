@@ -1,16 +1,22 @@
 """The user admin, narrowed for dashboard admins (staff who are not superusers).
 
-Only a superuser may change or delete a superuser, on every admin view (the password view checks
-the same change permission), and only a superuser may grant staff or superuser status or
-permissions: for anyone else those fields are read-only, on the add and the change view alike.
+A dashboard admin manages officers' accounts only (``webapp.dashboard.access.may_manage_account``):
+it may add an officer, edit one, reset an officer's password; it may only view an account that
+holds more (staff, superusers, any group besides ``officers``, its own account included), on every
+admin view (the password view checks the same change permission). Only a superuser may grant
+groups, permissions, staff or superuser status: for anyone else those fields are read-only, on the
+add and the change view alike, and a user a dashboard admin adds joins ``officers``.
 """
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from webapp.dashboard.access import may_manage_account
+from webapp.dashboard.accounts import add_to_officers
+
 User = get_user_model()
-SUPERUSER_ONLY_FIELDS = ["is_staff", "is_superuser", "user_permissions"]
+SUPERUSER_ONLY_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
 
 
 class GuardedUserAdmin(UserAdmin):
@@ -21,14 +27,19 @@ class GuardedUserAdmin(UserAdmin):
         return readonly
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        if obj is not None and not may_manage_account(request.user, obj):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        if obj is not None and not may_manage_account(request.user, obj):
             return False
         return super().has_delete_permission(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change and not request.user.is_superuser:
+            add_to_officers(form.instance)
 
 
 admin.site.unregister(User)

@@ -2,6 +2,9 @@
 
 Anonymous visitors are sent to the login page; signed-in users outside both groups (farmers,
 or anyone else) get a 403 page. ``admins`` may also add label classes and people.
+
+Whose account a dashboard admin may manage on the admin site is decided here too
+(:func:`may_manage_account`): officers' only; staff accounts are the superusers' to manage.
 """
 
 from __future__ import annotations
@@ -36,6 +39,24 @@ def is_officer(user) -> bool:
 
 def is_dashboard_admin(user) -> bool:
     return ADMINS in roles(user)
+
+
+def holds_more_than_an_officer(user) -> bool:
+    """Staff, a superuser, in a group besides ``officers``, or with a permission of its own."""
+    if user.is_staff or user.is_superuser:
+        return True
+    return user.groups.exclude(name=OFFICERS).exists() or user.user_permissions.exists()
+
+
+def may_manage_account(actor, account) -> bool:
+    """Whether ``actor`` may change, reset the password of, or delete ``account`` (given the model rights).
+
+    A superuser may manage anyone. Anyone else (a dashboard admin) only accounts that hold no more
+    than an officer does: taking one over, or editing it, gains nothing the actor lacks. Its own
+    account is staff, so it is not among them; it changes its password with the old one
+    (``/admin/password_change/``).
+    """
+    return actor.is_superuser or not holds_more_than_an_officer(account)
 
 
 def _guard(allowed: Callable[[object], bool], message: str):

@@ -1,6 +1,7 @@
 """The dashboard's groups: ``officers`` review photos; ``admins`` also add classes and people.
 
-A frozen copy of ``webapp.dashboard.accounts.ADMIN_PERMISSIONS`` (migrations do not import app code).
+A frozen copy of what ``admins`` held then (migrations do not import app code). The live list is
+``webapp.dashboard.accounts.GROUP_PERMISSIONS``, applied after every ``migrate``.
 """
 
 from django.db import migrations
