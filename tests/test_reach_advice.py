@@ -97,3 +97,25 @@ def test_advice_is_in_the_admin(client):
     row = Advice.objects.get(label="late_blight", language="cgg")
     change = client.get(f"/admin/classifier/advice/{row.pk}/change/")
     assert change.status_code == 200 and "steps-TOTAL_FORMS" in change.content.decode()
+
+
+def test_a_not_sure_answer_shows_no_disease_percentage_and_the_api_says_what_the_farmer_was_told(
+    client, active_model
+):
+    """Issue 24, item 5: "We are not sure" above "Late blight 84%" contradicts itself. The page shows no
+    percentage for a "not sure"; the API keeps the model's raw output in ``prediction`` and says in
+    ``answer`` what the farmer was told."""
+    unsure = diagnosed(active_model, confidence=0.838, is_unsure=True)
+    html = client.get(f"/s/{unsure.id}/").content.decode()
+    assert '<h1 id="diagnosis">We are not sure</h1>' in html
+    assert "What the model saw" not in html and "84%" not in html
+    body = client.get(f"/api/v1/submissions/{unsure.id}").json()
+    assert body["prediction"]["label"] == "late_blight" and body["prediction"]["is_unsure"]
+    assert body["answer"] == {"kind": "not_sure", "labels": [], "title": "We are not sure", "photos": 1}
+
+    sure = diagnosed(active_model, confidence=0.97)
+    assert "What the model saw" in client.get(f"/s/{sure.id}/").content.decode()
+    answer = client.get(f"/api/v1/submissions/{sure.id}").json()["answer"]
+    assert answer == {"kind": "diagnosis", "labels": ["late_blight"], "title": "Late blight", "photos": 1}
+    away = diagnosed(active_model, label="not_potato_leaf", confidence=0.9)
+    assert client.get(f"/api/v1/submissions/{away.id}").json()["answer"]["kind"] == "not_potato_leaf"

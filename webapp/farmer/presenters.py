@@ -32,6 +32,22 @@ def prediction_dict(submission: Submission) -> dict | None:
     }
 
 
+def answer_dict(submission: Submission) -> dict | None:
+    """What the farmer was told, apart from the model's raw output (``prediction``): a ``diagnosis``,
+    ``not_potato_leaf``, or ``not_sure`` (no label: the model's leaning is not an answer)."""
+    prediction = _prediction(submission)
+    if prediction is None:
+        return None
+    if prediction.is_unsure:
+        kind, labels = "not_sure", []
+    elif not prediction.is_potato_leaf:
+        kind, labels = "not_potato_leaf", [prediction.label]
+    else:
+        kind, labels = "diagnosis", [prediction.label]
+    title = advice_for(prediction.label, prediction.is_unsure).title
+    return {"kind": kind, "labels": labels, "title": str(title), "photos": 1}
+
+
 def review_dict(submission: Submission) -> dict | None:
     """The officer's current answer, titled in the active language; None until an officer answers."""
     prediction = _prediction(submission)
@@ -54,6 +70,7 @@ def submission_dict(submission: Submission) -> dict:
         "district": submission.district,
         "created_at": submission.created_at.isoformat(),
         "prediction": prediction_dict(submission),
+        "answer": answer_dict(submission),
         "review": review_dict(submission),
         "error": submission.error or None,
     }
