@@ -1,6 +1,6 @@
 """Django admin for the classifier's tables: advice editing, model versions, submissions, the SMS outbox."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from classifier.models import (
     Advice,
@@ -123,6 +123,19 @@ class LabelAdmin(ReadOnlyAdmin):
 class SmsMessageAdmin(ReadOnlyAdmin):
     """The verdict SMS outbox: what went, what failed and why. Read only; the number is never shown."""
 
-    list_display = ("submission", "status", "language", "attempts", "backend", "created_at", "sent_at", "error")
+    list_display = (
+        "submission", "status", "language", "attempts", "backend", "created_at", "next_attempt_at", "sent_at", "error"
+    )  # fmt: skip
     list_filter = ("status", "language", "backend")
     date_hierarchy = "created_at"
+
+    def changelist_view(self, request, extra_context=None):
+        """Say first when the configuration sends nothing: the messages wait, none is lost."""
+        from classifier.sms.backends import configuration_error
+
+        if problem := configuration_error():
+            waiting = SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED).count()
+            messages.error(
+                request, f"No SMS can be sent: {problem} {waiting} queued message(s) wait and go once it is fixed."
+            )
+        return super().changelist_view(request, extra_context)

@@ -105,9 +105,10 @@ def compute_heatmap(submission_id: str) -> str:
     return heatmap.Status.DONE
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=settings.SMS_MAX_ATTEMPTS - 1)
 def send_verdict_sms(self, label_id: int) -> str:
-    """Send the SMS for one officer's verdict, at most once (``classifier.sms.services``).
+    """Send the SMS for one officer's verdict (``classifier.sms.services``): at least once, and
+    not again while its row says it went or is being sent.
 
     A failure that may pass (network, provider busy) is retried with exponential backoff, from
     30 s to an hour; after the last try the row says it failed, for admins to see.
@@ -122,12 +123,13 @@ def send_verdict_sms(self, label_id: int) -> str:
         if self.request.retries >= self.max_retries:
             sms.give_up_verdict_sms(label_id, f"{type(error).__name__}: {error}")
             return "failed"
-        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from error
+        raise self.retry(exc=error, countdown=sms.retry_delay(self.request.retries + 1)) from error
 
 
 @shared_task
 def resend_lost_verdict_sms() -> int:
-    """Enqueue the SMS of verdicts whose task was lost (run by Celery beat every few minutes)."""
+    """Enqueue the SMS of verdicts whose task was lost, and of messages stuck queued or sending
+    (run by Celery beat every few minutes)."""
     from classifier.sms import services as sms
 
     return sms.resend_lost_verdict_sms()

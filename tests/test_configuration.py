@@ -1,7 +1,7 @@
 """The configuration that ships, tested as it ships: the test settings differ from production's only
-by the secret and the password hasher; bad environment values name their variable; the client
-address behind proxies; admin rights over superusers; the workers' health page; model files
-cached from remote storage by several processes at once."""
+by the secret and the password hasher; bad environment values name their variable; a public site
+needs its PUBLIC_URL; the client address behind proxies; admin rights over superusers; the workers'
+health page; model files cached from remote storage by several processes at once."""
 
 from __future__ import annotations
 
@@ -61,6 +61,25 @@ def test_a_bad_environment_value_names_its_variable(variable, value):
         return
     assert result.returncode != 0
     assert f"The environment variable {variable} has a bad value" in result.stderr
+
+
+def test_a_public_site_refuses_to_start_without_its_public_url():
+    """The SMS links to PUBLIC_URL: a site serving a public name with the loopback default would
+    text farmers a link to their own phone. ``make run`` (loopback hosts) needs nothing set."""
+
+    def start(command: list[str], **variables: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "PUBLIC_URL"}}
+        env.update(SECRET_KEY="x" * 60, **variables)
+        return subprocess.run([sys.executable, *command], cwd=REPO, env=env, capture_output=True, text=True)
+
+    public = {"ALLOWED_HOSTS": "leafdoctor.example.org"}
+    refused = start(["manage.py", "check"], **public)
+    assert refused.returncode != 0 and "webapp.E001" in refused.stderr and "own phone" in refused.stderr
+    gunicorn = start(["-c", "import webapp.wsgi"], **public)
+    assert gunicorn.returncode != 0 and "PUBLIC_URL" in gunicorn.stderr
+    fixed = start(["manage.py", "check"], **public, PUBLIC_URL="https://leafdoctor.example.org")
+    assert fixed.returncode == 0, fixed.stderr
+    assert start(["manage.py", "check"]).returncode == 0  # make run: 127.0.0.1, the default hosts
 
 
 # -- the client address behind proxies --------------------------------------------------------------

@@ -62,7 +62,7 @@ def test_secret_key_is_required_when_debug_is_off(tmp_path):
 def test_https_deployment_passes_check_deploy():
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}}
     env.update(DJANGO_SETTINGS_MODULE="webapp.settings.production", SECRET_KEY="k" * 20 + "-Zx9!" * 10, HTTPS="1")
-    env["ALLOWED_HOSTS"] = "potato.example.org"
+    env.update(ALLOWED_HOSTS="potato.example.org", PUBLIC_URL="https://potato.example.org")
     command = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -8,17 +8,19 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from classifier.advice.defaults import ADVICE
 from classifier.labels import services as label_services
 from classifier.models import Label, SmsMessage, Submission
 from classifier.sms import services as sms
-from classifier.sms.backends import ConsoleBackend
+from classifier.sms.backends import ConsoleBackend, TemporarySmsError
 from classifier.sms.messages import SMS_LENGTH, verdict_sms
 from classifier.tasks import send_verdict_sms
-from tests.conftest import finished_task_runs, wait_until
+from tests.conftest import WorkerProcess, finished_task_runs, wait_until
 from tests.dashboard_helpers import PASSWORD, diagnosed
+from tests.images import jpeg_bytes
 from webapp.dashboard.accounts import create_officer
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +91,57 @@ def test_the_sms_is_in_the_farmers_language():
     rukiga = verdict_sms("0b9a2a52-7f4e-4d0e-9a53-1b0c7c3f0f8e", "late_blight", "cgg")
     assert english.startswith("Leaf doctor: an officer checked your photo: Late blight. What to do: ")
     assert rukiga.startswith("Leaf doctor: omuhabuzi akeebere ekishushani kyawe: ")
+
+
+# -- which numbers: the regions served, a few uploads per number a day -------------------------------
+
+
+def upload(client, phone, **extra):
+    image = SimpleUploadedFile("leaf.jpg", jpeg_bytes(), content_type="image/jpeg")
+    return client.post("/api/v1/submissions", {"image": image, "phone": phone}, **extra)
+
+
+@pytest.mark.parametrize("number", ["+12025550123", "+447911123456", "+8613800138000"])
+def test_numbers_outside_the_regions_served_are_refused(client, number):
+    response = upload(client, number)
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["phone"]
+    assert "only to local numbers" in response.json()["error"]
+    assert not Submission.objects.exists()
+
+
+def test_ugandan_numbers_are_accepted_and_the_regions_are_a_setting(client, settings):
+    assert upload(client, "0772 123456").status_code == 202
+    assert upload(client, "+256 772 123457").status_code == 202
+    assert sorted(Submission.objects.values_list("phone", flat=True)) == ["+256772123456", "+256772123457"]
+    settings.SMS_REGIONS = ["UG", "RW"]
+    assert upload(client, "+250788123456").status_code == 202
+
+
+def test_a_number_rides_on_a_few_uploads_a_day_then_the_farmer_is_told(client, settings):
+    settings.SMS_UPLOADS_PER_NUMBER_PER_DAY = 3
+    assert [upload(client, PHONE).status_code for _ in range(3)] == [202, 202, 202]
+    refused = upload(client, "0772 123456")  # the same number, written another way
+    assert refused.status_code == 400 and "Too many photos with this number today" in refused.json()["error"]
+    Submission.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    assert upload(client, PHONE).status_code == 202  # a day later
+    assert upload(client, "+256772000001").status_code == 202 and upload(client, "").status_code == 202
+    page = client.post("/?lang=rw", {"image": SimpleUploadedFile("l.jpg", jpeg_bytes()), "phone": "+12025550123"})
+    assert page.status_code == 400 and 'name="phone"' in page.content.decode()
+    assert "only to local numbers" not in page.content.decode()  # said in Kinyarwanda
+
+
+def test_a_number_stored_outside_the_regions_is_never_texted(active_model, reviewer, outbox, enqueued):
+    verdict = label_services.label_submission(
+        diagnosed(active_model, phone="+12025550123").pk, reviewer, label="healthy"
+    )
+    assert sms.send_verdict_sms(verdict.pk) == "failed"
+    assert outbox == [] and "SMS_REGIONS" in SmsMessage.objects.get().error
+
+
+def test_the_console_backend_logs_masked_numbers(caplog):
+    with caplog.at_level("INFO", logger="classifier.sms.backends"):
+        ConsoleBackend().send(PHONE, "hello")
+    assert "SMS to +256******456: hello" in caplog.text and "772123456" not in caplog.text
 
 
 # -- scheduling: after the commit, with a delay; one SMS per verdict ----------------------------------
@@ -221,14 +274,32 @@ def test_a_number_the_provider_refuses_fails_for_good_and_keeps_the_verdict(
     assert Label.objects.get(pk=verdict.pk).is_current
 
 
-def test_missing_credentials_fail_the_sms_visibly_not_the_verdict(africastalking, active_model, reviewer, settings):
+def test_missing_credentials_keep_the_sms_waiting_say_so_and_send_once_fixed(
+    africastalking, active_model, reviewer, enqueued, settings, client, admin_client
+):
+    """A configuration error is not the farmer's number's fault: the SMS waits, /healthz and the
+    admin say why, and it goes once the configuration is fixed."""
     settings.AFRICASTALKING_API_KEY = ""
     submission = diagnosed(active_model, confidence=0.4, phone=PHONE)
     verdict = label_services.label_submission(submission.pk, reviewer, label="healthy")
-    assert send_verdict_sms.apply(args=[verdict.pk]).get() == "failed"
+    assert send_verdict_sms.apply(args=[verdict.pk]).get() == "waiting"
     message = SmsMessage.objects.get()
-    assert message.backend == "africastalking" and "AFRICASTALKING_API_KEY" in message.error
-    assert len(africastalking.calls) == 0
+    assert (message.status, message.attempts, message.backend) == ("queued", 0, "africastalking")
+    assert "AFRICASTALKING_API_KEY" in message.error and len(africastalking.calls) == 0
+    health = client.get("/healthz")
+    assert health.status_code == 200 and "AFRICASTALKING_API_KEY" in health.json()["warnings"]["sms"]
+    page = admin_client.get("/admin/classifier/smsmessage/").content.decode()
+    assert "No SMS can be sent" in page and "1 queued message(s) wait" in page
+    later = timezone.now() + timedelta(hours=1)
+    assert sms.resend_lost_verdict_sms(now=later) == 0  # nothing to gain while it is broken
+
+    settings.AFRICASTALKING_API_KEY = "atsk_test_key"  # fixed (and the processes restarted)
+    africastalking.post(SANDBOX_URL, json=answer(), status=201)
+    assert "warnings" not in client.get("/healthz").json()
+    assert sms.resend_lost_verdict_sms(now=later) == 1 and enqueued == [(verdict.pk, 0)]
+    assert send_verdict_sms.apply(args=[verdict.pk]).get() == "sent"
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.error) == ("sent", 1, "")
 
 
 def test_provider_errors_are_retried_until_it_answers(africastalking, active_model, reviewer, enqueued):
@@ -294,6 +365,37 @@ def test_the_sweeper_enqueues_verdicts_whose_task_was_lost(active_model, reviewe
     assert recent.pk not in [label_id for label_id, _ in enqueued]
 
 
+def test_a_retry_lost_with_its_worker_is_sent_again_with_its_attempts_counted(
+    africastalking, active_model, reviewer, enqueued
+):
+    africastalking.post(SANDBOX_URL, body="Service unavailable", status=503)
+    africastalking.post(SANDBOX_URL, json=answer(), status=201)
+    verdict = label_services.label_submission(diagnosed(active_model, phone=PHONE).pk, reviewer, label="healthy")
+    with pytest.raises(TemporarySmsError):
+        sms.send_verdict_sms(verdict.pk)  # the task would retry in 30 s; its worker and Redis are lost
+    message = SmsMessage.objects.get()
+    assert (message.status, message.attempts) == ("queued", 1)
+    due = message.next_attempt_at
+    assert sms.resend_lost_verdict_sms(now=due) == 0  # its own retry may still come
+    assert sms.resend_lost_verdict_sms(now=due + timedelta(minutes=11)) == 1
+    assert enqueued == [(verdict.pk, 0)]
+    assert sms.send_verdict_sms(verdict.pk) == "sent"
+    message.refresh_from_db()
+    assert (message.status, message.attempts, len(africastalking.calls)) == ("sent", 2, 2)
+
+
+def test_a_message_still_stuck_after_its_last_try_fails_visibly(active_model, reviewer, enqueued, settings):
+    verdict = label_services.label_submission(diagnosed(active_model, phone=PHONE).pk, reviewer, label="healthy")
+    long_ago = timezone.now() - timedelta(hours=2)
+    message = SmsMessage.objects.create(
+        label=verdict, submission=verdict.submission, language="en", body="x", backend="console",
+        status="sending", attempts=settings.SMS_MAX_ATTEMPTS, next_attempt_at=long_ago,
+    )  # fmt: skip
+    assert sms.resend_lost_verdict_sms() == 0 and enqueued == []
+    message.refresh_from_db()
+    assert message.status == "failed" and f"Gave up after {settings.SMS_MAX_ATTEMPTS} tries" in message.error
+
+
 def test_numbers_are_erased_days_after_the_sms_went(active_model, reviewer, enqueued, settings):
     settings.SMS_PHONE_RETENTION_DAYS, settings.SMS_PHONE_MAX_DAYS = 30, 90
     now = timezone.now()
@@ -341,7 +443,9 @@ def test_a_verdict_reaches_the_console_outbox_through_a_real_worker(
     message = SmsMessage.objects.get()
     assert (message.label_id, message.language, message.backend, message.attempts) == (verdict.pk, "cgg", "console", 1)
     assert message.body == verdict_sms(submission.pk, "late_blight", "cgg")
-    wait_until(lambda: f"SMS to {PHONE}: {message.body}" in celery_worker_process.log_path.read_text(), 10)
+    masked_line = f"SMS to +256******456: {message.body}"
+    wait_until(lambda: masked_line in celery_worker_process.log_path.read_text(), 10)
+    assert "772123456" not in celery_worker_process.log_path.read_text()  # the log outlives the erasure
 
     # Delivered again (as after a worker was lost): both runs finish, and no second SMS goes.
     log_path = celery_worker_process.log_path
@@ -351,5 +455,40 @@ def test_a_verdict_reaches_the_console_outbox_through_a_real_worker(
     sms.enqueue_verdict_sms(verdict.pk)
     wait_until(lambda: finished_task_runs(log_path, "send_verdict_sms") == before + 2, 30, log_path)
     log = log_path.read_text()
-    assert log.count(f"SMS to {PHONE}: {message.body}") == 1
+    assert log.count(masked_line) == 1
     assert SmsMessage.objects.get().attempts == 1
+
+
+@pytest.mark.processes
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_send_leaves_an_sms_the_sweeper_sends_again(
+    reviewer, active_model, celery_worker_process, redis_url, media_root, tmp_path, monkeypatch, settings
+):
+    """At least once: ``kill -9`` of the worker while the provider is being called leaves the row
+    ``sending``; past the timeout the sweeper sends it again, and attempts count both tries."""
+    monkeypatch.setattr(label_services, "schedule_verdict_sms", lambda label_id: None)  # enqueued by hand below
+    submission = diagnosed(active_model, confidence=0.4, phone=PHONE, language="en")
+    verdict = label_services.label_submission(submission.pk, reviewer, label="late_blight")
+    hanging = WorkerProcess(
+        redis_url, media_root, tmp_path / "hanging.log", queues="sms-hanging",
+        SMS_BACKEND="tests.sms_backends.HangingBackend",
+    )  # fmt: skip
+    try:
+        hanging.wait_ready()
+        send_verdict_sms.apply_async(args=[verdict.pk], queue="sms-hanging")
+        wait_until(lambda: "hanging while sending" in hanging.log_path.read_text(), 30, hanging.log_path)
+        hanging.processes.kill("hanging")  # kill -9, worker and pool process
+    finally:
+        hanging.stop()
+    message = SmsMessage.objects.get()
+    assert (message.status, message.attempts, message.backend) == ("sending", 1, "hanging")
+
+    assert sms.resend_lost_verdict_sms() == 0  # within the timeout it may still answer
+    past_timeout = timezone.now() + timedelta(seconds=settings.SMS_SENDING_TIMEOUT_SECONDS + 1)
+    assert sms.resend_lost_verdict_sms(now=past_timeout) == 1
+    log_path = celery_worker_process.log_path
+    wait_until(lambda: SmsMessage.objects.get().status == "sent", 30, log_path)
+    message.refresh_from_db()
+    assert (message.attempts, message.backend) == (2, "console")
+    assert message.error == ""
+    wait_until(lambda: f"SMS to +256******456: {message.body}" in log_path.read_text(), 10, log_path)

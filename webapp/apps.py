@@ -8,7 +8,8 @@ class WebappConfig(AppConfig):
     name = "webapp"
     verbose_name = "Web app"
 
-    def ready(self):
+    def ready(self) -> None:
+        from webapp import checks  # noqa: F401 - registers the system checks
         from webapp.dashboard.accounts import sync_dashboard_groups
 
         # The dashboard groups follow the one list in accounts.py on every deploy (``migrate``).

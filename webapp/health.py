@@ -1,4 +1,9 @@
-"""Health endpoints: ``/healthz`` for web nodes (database, broker, storage), ``/healthz/workers``."""
+"""Health endpoints: ``/healthz`` for web nodes (database, broker, storage), ``/healthz/workers``.
+
+``/healthz`` also names, under ``warnings``, what works badly without making the node unhealthy:
+an SMS configuration that sends nothing (farmers still get their answers on the result page, so a
+load balancer must not take the node out for it).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,17 @@ from django.views.decorators.cache import never_cache
 def health(request: HttpRequest) -> JsonResponse:
     checks = {"database": _check_database(), "broker": _check_broker(), "storage": _check_storage()}
     healthy = all(checks.values())
-    return JsonResponse({"ok": healthy, "checks": checks}, status=200 if healthy else 503)
+    body = {"ok": healthy, "checks": checks}
+    if warnings := _warnings():
+        body["warnings"] = warnings
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _warnings() -> dict[str, str]:
+    from classifier.sms.backends import configuration_error
+
+    problem = configuration_error()
+    return {"sms": f"No SMS can be sent, they wait: {problem}"} if problem else {}
 
 
 #: ``/healthz/workers`` pings every worker (a broadcast that waits up to two seconds); anyone may

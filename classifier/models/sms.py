@@ -14,6 +14,10 @@ class SmsMessage(models.Model):
 
     The row is the outbox: what was sent, in which language, through which backend, and what went
     wrong. It never holds the phone number (that stays on the submission, and is erased).
+
+    Delivery is at least once: a row stuck ``queued`` past its retry time or ``sending`` past
+    ``SMS_SENDING_TIMEOUT_SECONDS`` is sent again (``attempts`` counts every try), so a worker that
+    died after the provider accepted the message but before the row said so sends it twice.
     """
 
     class Status(models.TextChoices):
@@ -32,6 +36,9 @@ class SmsMessage(models.Model):
     error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Queued: when the next try is due (the sweeper sends a row whose try never came). Sending: when
+    # the try in flight counts as lost (its worker died before the provider answered).
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:

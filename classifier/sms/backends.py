@@ -7,6 +7,8 @@
 
 A backend raises ``PermanentSmsError`` when sending again cannot help (a number the provider
 refuses) and ``TemporarySmsError`` (or any other exception) when it may (network, provider down).
+``SmsConfigurationError`` (missing credentials, a backend that cannot be imported) is no number's
+fault: messages wait until the configuration is fixed, and ``/healthz`` and the admin say why.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from classifier.sms.numbers import masked
+
 logger = logging.getLogger(__name__)
 
 
@@ -29,6 +33,10 @@ class PermanentSmsError(Exception):
 
 class TemporarySmsError(Exception):
     """The message may go later (network, provider busy): retry with backoff."""
+
+
+class SmsConfigurationError(Exception):
+    """The service cannot send any SMS as configured: keep every message waiting, and say so."""
 
 
 @dataclass(frozen=True)
@@ -44,14 +52,15 @@ class SmsBackend(Protocol):
 
 
 class ConsoleBackend:
-    """Prints the message instead of sending it; for development and the test suite."""
+    """Logs the message instead of sending it (the number masked: logs outlive the numbers'
+    erasure); for development and the test suite."""
 
     name = "console"
     outbox: list[tuple[str, str]] = []
     _numbers = itertools.count(1)
 
     def send(self, phone: str, body: str) -> Sent:
-        logger.info("SMS to %s: %s", phone, body)
+        logger.info("SMS to %s: %s", masked(phone), body)
         self.outbox.append((phone, body))
         return Sent(f"console-{next(self._numbers)}")
 
@@ -73,7 +82,7 @@ class AfricasTalkingBackend:
         import africastalking
 
         if not settings.AFRICASTALKING_USERNAME or not settings.AFRICASTALKING_API_KEY:
-            raise PermanentSmsError("Set AFRICASTALKING_USERNAME and AFRICASTALKING_API_KEY to send SMS.")
+            raise SmsConfigurationError("Set AFRICASTALKING_USERNAME and AFRICASTALKING_API_KEY to send SMS.")
         self.service = africastalking.SMSService(settings.AFRICASTALKING_USERNAME, settings.AFRICASTALKING_API_KEY)
         self.sender_id = settings.AFRICASTALKING_SENDER_ID or None
 
@@ -82,8 +91,8 @@ class AfricasTalkingBackend:
 
         try:
             response = self.service.send(body, [phone], sender_id=self.sender_id)
-        except ValueError as error:  # the SDK's own check of the number's format
-            raise PermanentSmsError(str(error)) from error
+        except ValueError as error:  # the SDK's own check of the number's format (its text holds the number)
+            raise PermanentSmsError(f"the SDK refused the number {masked(phone)}") from error
         except AfricasTalkingException as error:  # an HTTP error status: their side, try again later
             raise TemporarySmsError(str(error)[:500]) from error
         recipients = (
@@ -109,9 +118,26 @@ def _backend_class(path: str) -> type:
 
 def backend_name() -> str:
     """The short name of the configured backend (``console``, ``africastalking``), without starting it."""
-    return _backend_class(settings.SMS_BACKEND).name
+    try:
+        return _backend_class(settings.SMS_BACKEND).name
+    except ImportError:
+        return settings.SMS_BACKEND.rsplit(".", 1)[-1][:100]
 
 
 def get_backend() -> SmsBackend:
-    """The backend ``settings.SMS_BACKEND`` names; raises ``PermanentSmsError`` if it lacks its settings."""
-    return _backend_class(settings.SMS_BACKEND)()
+    """The backend ``settings.SMS_BACKEND`` names; raises ``SmsConfigurationError`` if it cannot be
+    imported or lacks its settings."""
+    try:
+        backend_class = _backend_class(settings.SMS_BACKEND)
+    except ImportError as error:
+        raise SmsConfigurationError(f"SMS_BACKEND {settings.SMS_BACKEND!r} cannot be imported: {error}") from error
+    return backend_class()
+
+
+def configuration_error() -> str:
+    """Why no SMS can go as configured, or ``""`` when they can (no network call)."""
+    try:
+        get_backend()
+    except SmsConfigurationError as error:
+        return str(error)
+    return ""

@@ -1,4 +1,5 @@
-"""Reads for the verdict SMS: verdicts whose SMS was never sent, and numbers due for erasure."""
+"""Reads for the verdict SMS: verdicts whose SMS was never sent, messages stuck on the way, uploads
+per number, and numbers due for erasure."""
 
 from __future__ import annotations
 
@@ -21,6 +22,26 @@ def verdicts_without_sms(now: datetime, limit: int = 500) -> list[int]:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def stuck_messages(now: datetime, limit: int = 500) -> list[int]:
+    """Messages whose try was lost: ``queued`` ``SMS_LOST_AFTER_SECONDS`` past their retry time (the
+    retry's task went with its worker or its Redis), or ``sending`` past their timeout (the worker
+    died before the provider's answer was recorded)."""
+    queued_by = now - timedelta(seconds=settings.SMS_LOST_AFTER_SECONDS)
+    return list(
+        SmsMessage.objects.filter(
+            Q(status=SmsMessage.Status.QUEUED, next_attempt_at__lt=queued_by)
+            | Q(status=SmsMessage.Status.SENDING, next_attempt_at__lt=now)
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def uploads_with_number_since(phone: str, since: datetime) -> int:
+    """How many uploads carried ``phone`` (E.164) since ``since``."""
+    return Submission.objects.filter(phone=phone, created_at__gte=since).count()
 
 
 def submissions_with_expired_phone(now: datetime):

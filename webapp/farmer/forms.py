@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from classifier.models import District, Submission
+from classifier.sms.numbers import validate_sms_number
 from classifier.submissions import services as submission_services
 from classifier.validators import validate_photo
 
@@ -47,7 +48,7 @@ class SubmissionForm(forms.Form):
     )
     phone = PhoneNumberField(
         label=_("Phone number for the answer by SMS (optional)"),
-        region="UG",
+        region=settings.PHONENUMBER_DEFAULT_REGION,
         required=False,
         error_messages={"invalid": _("This phone number does not look right. Example: 0772 123456.")},
         widget=forms.TextInput(
@@ -59,6 +60,12 @@ class SubmissionForm(forms.Form):
         upload = self.cleaned_data["image"]
         self.cleaned_photo = validate_photo(upload)
         return upload
+
+    def clean_phone(self):
+        phone = self.cleaned_data.get("phone")
+        if phone:
+            validate_sms_number(phone)
+        return phone
 
     @property
     def phone_retention_days(self) -> int:

@@ -209,9 +209,14 @@ REJECT_LABEL = NOT_POTATO_LEAF
 # A pending submission older than this is enqueued again by the sweeper.
 STALE_SUBMISSION_SECONDS = env.int("STALE_SUBMISSION_SECONDS", default=120)
 
-# The officer's verdict by SMS. The site's public address makes the link in the message.
+# The officer's verdict by SMS. The site's public address makes the link in the message; a site
+# that serves a public host name must set it (system check ``webapp.E001``, webapp/checks.py).
 PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
-PHONENUMBER_DEFAULT_REGION = "UG"
+# Numbers the service texts: the regions it serves (ISO 3166 codes; the first one is how a number
+# without its country code is read), and at most this many uploads with one number a day.
+SMS_REGIONS = [code.strip().upper() for code in env.list("SMS_REGIONS", default=["UG"]) if code.strip()]
+PHONENUMBER_DEFAULT_REGION = SMS_REGIONS[0] if SMS_REGIONS else "UG"
+SMS_UPLOADS_PER_NUMBER_PER_DAY = env.int("SMS_UPLOADS_PER_NUMBER_PER_DAY", default=5)
 SMS_BACKEND = env.str("SMS_BACKEND", default="classifier.sms.backends.ConsoleBackend")
 AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="")  # "sandbox" for the sandbox
 AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
@@ -219,6 +224,10 @@ AFRICASTALKING_SENDER_ID = env.str("AFRICASTALKING_SENDER_ID", default="")
 # A verdict's SMS waits this long, so an officer who corrects herself sends one SMS, the latest.
 SMS_DELAY_SECONDS = env.int("SMS_DELAY_SECONDS", default=60)
 SMS_LOST_AFTER_SECONDS = env.int("SMS_LOST_AFTER_SECONDS", default=600)  # then the sweeper enqueues it
+# A message claimed for sending with no answer recorded this long after (its worker died mid-send)
+# is sent again by the sweeper: a second SMS is cheaper than none.
+SMS_SENDING_TIMEOUT_SECONDS = env.int("SMS_SENDING_TIMEOUT_SECONDS", default=300)
+SMS_MAX_ATTEMPTS = 9  # tries of one message (the task's 8 retries + 1), resends by the sweeper included
 SMS_PHONE_RETENTION_DAYS = env.int("SMS_PHONE_RETENTION_DAYS", default=30)  # after the SMS went
 SMS_PHONE_MAX_DAYS = env.int("SMS_PHONE_MAX_DAYS", default=90)  # after upload, answered or not
 
