@@ -220,7 +220,10 @@ def test_runstack_killed_hard_leaves_nothing_behind_and_starts_again(tmp_path, m
         os.killpg(first.pid, signal.SIGKILL)  # make run's whole group, as the OOM killer or a crashed terminal
         first.wait()
     left = gone(everything)
-    assert left == [], describe(left)
+    survivors = describe(left)
+    for pid in left:  # a failing run leaves no service behind either
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], survivors
 
     second = runstack(tmp_path, port, media_root, "--no-training-worker")
     try:
