@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install install-dev run test test-fast lint browser bench bench-network migrate messages
+.PHONY: install install-dev run test test-fast lint browser proxy bench bench-network migrate messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ run: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
+## proxy: Debian's nginx for the deployment tests (they run the shipped site, deploy/nginx/potato.conf), when missing
+proxy:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update -q && \
+		{ $(SUDO) apt-get install -y -q nginx-light || $(SUDO) apt-get install -y -q nginx; }; }
+
 lint: $(VENV)/.requirements-dev
 	$(PY) -m ruff check .
 
@@ -54,7 +59,7 @@ test-fast: $(VENV)/.requirements-dev var/secret_key
 ## test: lint; the whole suite once on PostgreSQL (DATABASE_URL, or the local one on 127.0.0.1:5432 when it
 ## answers: production's database, as on CI), else on SQLite; then the database-touching tests again on SQLite
 ## (what `make run` uses), with workers but without TensorFlow or the browser
-test: $(VENV)/.requirements-dev var/secret_key browser lint
+test: $(VENV)/.requirements-dev var/secret_key browser proxy lint
 	@url="$$DATABASE_URL"; \
 	if [ -z "$$url" ] && $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=2).close()" 2>/dev/null; then \
 		url=$(PG_URL); \

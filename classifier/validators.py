@@ -38,17 +38,19 @@ class CleanPhoto:
     original_format: str
 
 
+def too_big_message() -> str:
+    """What a farmer is told about a photo over ``MAX_UPLOAD_BYTES``, here or before its request is read."""
+    limit_mb = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
+    return _("The photo is too big (more than %(limit)s MB). Please send a smaller photo.") % {"limit": limit_mb}
+
+
 def validate_photo(upload) -> CleanPhoto:
     """Check ``upload`` (a file-like object with ``size``) and return the copy to store."""
     size = getattr(upload, "size", None)
     if size == 0:
         raise ValidationError(_("The file is empty. Please take the photo again."), code="empty")
     if size is not None and size > settings.MAX_UPLOAD_BYTES:
-        limit_mb = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise ValidationError(
-            _("The photo is too big (more than %(limit)s MB). Please send a smaller photo.") % {"limit": limit_mb},
-            code="too_big",
-        )
+        raise ValidationError(too_big_message(), code="too_big")
     upload.seek(0)
     try:
         with warnings.catch_warnings():

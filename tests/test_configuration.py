@@ -1,7 +1,7 @@
 """The configuration that ships, tested as it ships: the test settings differ from production's only
 by the secret and the password hasher; bad environment values name their variable; a public site
-needs its PUBLIC_URL; the client address behind proxies; admin rights over superusers; the workers'
-health page; model files cached from remote storage by several processes at once."""
+needs its PUBLIC_URL; the client address behind proxies; the nginx site; admin rights over superusers;
+the workers' health page; model files cached from remote storage by several processes at once."""
 
 from __future__ import annotations
 
@@ -135,6 +135,20 @@ def dashboard_admin_user(db):
     user = get_user_model().objects.create_user("admin-kabale", password="x", is_staff=True)
     user.groups.add(group)
     return user
+
+
+def test_the_nginx_site_fills_in_gunicorn_and_the_body_limit_django_applies(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("nginx_site", "--upstream", "10.0.0.2:8000", "--server-name", "leaf.example.org", stdout=out)
+    site = out.getvalue()
+    assert "server 10.0.0.2:8000;" in site and "server_name leaf.example.org;" in site and "listen 80;" in site
+    assert f"client_max_body_size {settings.MAX_REQUEST_BYTES};" in site
+    assert "proxy_request_buffering on;" in site and "X-Forwarded-For $proxy_add_x_forwarded_for" in site
+    assert "{{" not in site
 
 
 def test_a_dashboard_admin_cannot_reset_a_superusers_password(client, dashboard_admin_user):

@@ -92,6 +92,35 @@ def test_oversized_upload_is_refused(client, settings, media_root):
     assert Submission.objects.count() == 0
 
 
+class UnreadableBody:
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the body of a request declared over the limit was read")
+
+    readline = read
+
+
+@pytest.mark.parametrize("path", ["/api/v1/submissions", "/"])
+def test_a_body_declared_over_the_limit_is_refused_before_it_is_read(client, settings, path):
+    declared = 300 * 1024 * 1024
+    assert declared > settings.MAX_REQUEST_BYTES
+    response = client.generic(
+        "POST", path, b"--x\r\n", content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(declared), **{"wsgi.input": UnreadableBody()},
+    )  # fmt: skip
+    assert response.status_code == 413
+    text = response.json()["error"] if path.startswith("/api/") else response.content.decode()
+    assert "too big (more than 15 MB)" in text
+    assert Submission.objects.count() == 0
+
+
+def test_a_body_at_the_limit_is_still_read(client, settings):
+    settings.MAX_REQUEST_BYTES = 200_000
+    response = client.post("/api/v1/submissions", {"image": photo(noise_jpeg_bytes((200, 200)))})
+    assert response.status_code == 202
+
+
 def test_database_failure_leaves_no_orphan_file(client, media_root, monkeypatch):
     def broken_save(*args, **kwargs):
         raise RuntimeError("database went away")

@@ -1,1 +1,2 @@
-"""Request middleware: the farmer's language, and a friendly answer when the database is down."""
+"""Request middleware: the farmer's language, a body over the limit refused unread, and a friendly
+answer when the database is down."""

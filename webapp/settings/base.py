@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "webapp.middleware.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After the language (its answer is translated) and CSRF's cookie, before anything reads a body.
+    "webapp.middleware.request_size.RequestSizeMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -153,7 +155,10 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
 MAX_UPLOAD_PIXELS = env.int("MAX_UPLOAD_PIXELS", default=40_000_000)
 STORED_IMAGE_MAX_SIDE = env.int("STORED_IMAGE_MAX_SIDE", default=1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+# A whole request: the photo plus room for the rest of the form. A request that declares more is
+# refused (413) before its body is read (webapp.middleware.request_size; nginx's site says the same).
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 

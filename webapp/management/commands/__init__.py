@@ -1,1 +1,1 @@
-"""runstack (the service's processes) and create_officer."""
+"""runstack (the service's processes), nginx_site (the proxy in front of it) and create_officer."""

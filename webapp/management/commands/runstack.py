@@ -1,6 +1,8 @@
 """Run the whole service in the foreground: Redis (embedded if needed), gunicorn, workers, beat.
 
-Ctrl-C stops everything it started.
+Ctrl-C stops everything it started; a ``kill -9`` of it takes every child with it. The children's
+sessions are recorded in ``var/runstack.pid``, and a start first ends whatever an earlier stop
+left running there (a second beat would send every scheduled task twice).
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import signal
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from webapp.processes import ServiceProcesses
+from webapp.processes import AlreadyRunning, ServiceProcesses, end_leftovers
+
+PID_FILE_NAME = "runstack.pid"
 
 
 class Command(BaseCommand):
@@ -37,7 +41,13 @@ class Command(BaseCommand):
         # only: each of these stops them all (SIGHUP: the terminal was closed).
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, stop)
-        with ServiceProcesses(host=options["host"], web_port=options["port"]) as service:
+        pid_file = settings.VAR_DIR / PID_FILE_NAME
+        try:
+            if ended := end_leftovers(pid_file):
+                self.stderr.write(f"Ended {len(ended)} processes an earlier run left behind: {ended}")
+        except AlreadyRunning as running:
+            raise CommandError(f"The service is {running}; stop it first.") from None
+        with ServiceProcesses(host=options["host"], web_port=options["port"], pid_file=pid_file) as service:
             if not os.environ.get("REDIS_URL"):
                 url = service.start_redis(settings.VAR_DIR / "redis" / "redis.db")
                 self.stdout.write(f"Embedded Redis on {url} (set REDIS_URL to use your own)")
