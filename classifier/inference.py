@@ -10,7 +10,7 @@ from typing import BinaryIO
 import numpy as np
 from django.conf import settings
 
-from classifier.decision import DecisionRule, Diagnosis, diagnose
+from classifier.decision import DecisionRule, Diagnosis, diagnose, diagnose_case
 from classifier.preprocessing import load_model_input
 from classifier.registry.artifacts import MODEL_FILENAME, ModelManifest
 from classifier.registry.model_files import local_copy
@@ -54,6 +54,11 @@ class Predictor:
 
     def predict(self, source: str | BinaryIO) -> Diagnosis:
         return diagnose(self.probabilities(source), self.manifest.labels, self.manifest.reject_label, self.rule)
+
+    def predict_case(self, sources: list[str | BinaryIO]) -> Diagnosis:
+        """One answer for a case's photos (one model run each), combined by the rule."""
+        probabilities = [self.probabilities(source) for source in sources]
+        return diagnose_case(probabilities, self.manifest.labels, self.manifest.reject_label, self.rule)
 
 
 _cache_lock = threading.Lock()

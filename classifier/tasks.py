@@ -3,7 +3,8 @@ never imports TensorFlow; ``compute_heatmap`` imports it when it runs, on the tr
 
 ``acks_late`` with ``reject_on_worker_lost``: a task is acknowledged only after it finishes, so a
 worker killed mid-task leaves the message to be delivered again; ``record_prediction`` makes
-that second delivery harmless.
+that second delivery harmless. Each photo's model output is stored once it is computed, so a case's
+photos are each run once per model version, however often the case is diagnosed again (a photo added).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import logging
 import time
 
+import numpy as np
 from celery import shared_task
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import OperationalError
 
+from classifier.decision import diagnose_case
 from classifier.inference import predictor_for
 from classifier.labels import heatmaps
 from classifier.labels import selectors as label_selectors
@@ -41,7 +44,8 @@ class NoActiveModel(RuntimeError):
     max_retries=20,
 )
 def diagnose_submission(submission_id: str) -> str:
-    """Run the active model on one submission and store the prediction (at most once)."""
+    """Run the active model on each photo of a case not yet run, then store the case's answer over its
+    usable photos (``classifier.decision.diagnose_case``)."""
     submission = submission_selectors.submission_for_inference(submission_id)
     if submission is None:
         logger.warning("submission %s not found", submission_id)
@@ -53,13 +57,26 @@ def diagnose_submission(submission_id: str) -> str:
         raise NoActiveModel("no active model version; run `manage.py register_default_model`")
     predictor = predictor_for(version)
     started = time.perf_counter()
+    photos = list(submission_selectors.usable_photos(submission_id))
     try:
-        with default_storage.open(submission.image.name, "rb") as image_file:
-            diagnosis = predictor.predict(image_file)
+        for photo in photos:
+            if photo.probabilities is None or photo.diagnosed_by_id != version.pk:
+                with default_storage.open(photo.image.name, "rb") as image_file:
+                    probabilities = predictor.probabilities(image_file)
+                submission_services.record_photo_probabilities(photo.pk, version, probabilities)
+                photo.probabilities = probabilities.tolist()
+        if not photos:
+            raise ValueError("no usable photo in this case")
     except (OSError, ValueError) as error:
         logger.exception("could not diagnose submission %s", submission_id)
         submission_services.mark_submission_failed(submission_id, f"{type(error).__name__}: {error}")
         return Submission.Status.FAILED
+    diagnosis = diagnose_case(
+        [np.asarray(photo.probabilities, dtype=np.float64) for photo in photos],
+        predictor.labels,
+        predictor.manifest.reject_label,
+        predictor.rule,
+    )
     elapsed_ms = (time.perf_counter() - started) * 1000
     submission_services.record_prediction(submission, version, diagnosis, elapsed_ms)
     return Submission.Status.DONE
@@ -77,7 +94,7 @@ def requeue_stale_submissions() -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,), max_retries=5)
 def compute_heatmap(submission_id: str) -> str:
-    """Grad-CAM for one submission's prediction. Routed to the ``training`` queue (settings), whose
+    """Grad-CAM for one case's prediction, on its first usable photo. Routed to the ``training`` queue (settings), whose
     worker may import TensorFlow; the import happens here, inside the task, never at module load.
     """
     submission = label_selectors.submission_for_review(submission_id)
@@ -87,10 +104,13 @@ def compute_heatmap(submission_id: str) -> str:
     if heatmap.status == heatmap.Status.DONE:
         return heatmap.status
     version = submission.prediction.model_version
+    photo = submission_selectors.usable_photos(submission_id).first()
     try:
+        if photo is None:
+            raise ValueError("no usable photo in this case")
         from classifier.gradcam import render_heatmap
 
-        with default_storage.open(submission.image.name, "rb") as image_file:
+        with default_storage.open(photo.image.name, "rb") as image_file:
             jpeg = render_heatmap(
                 str(local_copy(version, heatmaps.keras_model_name(version))),
                 image_file,

@@ -1,4 +1,5 @@
-"""Small square thumbnails for the officers' grid, made once per submission and kept in storage.
+"""Small square thumbnails for the officers' grid and the farmer's case, made once per photo and kept in
+storage (a case's first photo under the case's id, as before cases; the others under ``<id>-<position>``).
 
 A thumbnail is made the first time it is asked for: the JPEG decoder scales while decoding
 (``draft``), so even a 2048 px photo costs a few milliseconds, and the grid never loads full images.
@@ -16,8 +17,13 @@ from PIL import Image, ImageOps
 THUMBNAIL_SIDE = 192
 
 
-def thumbnail_name(submission_id: UUID | str) -> str:
-    key = str(submission_id)
+def photo_key(submission_id: UUID | str, position: int = 0) -> str:
+    """The thumbnail key of one photo of a case."""
+    return str(submission_id) if position == 0 else f"{submission_id}-{position}"
+
+
+def thumbnail_name(submission_id: UUID | str, position: int = 0) -> str:
+    key = photo_key(submission_id, position)
     return f"thumbnails/{key[:2]}/{key}.jpg"
 
 
@@ -33,9 +39,9 @@ def make_thumbnail(source, side: int = THUMBNAIL_SIDE) -> bytes:
     return buffer.getvalue()
 
 
-def ensure_thumbnail(submission_id: UUID | str, image_name: str) -> str:
-    """The storage name of the submission's thumbnail, made now if it does not exist yet."""
-    name = thumbnail_name(submission_id)
+def ensure_thumbnail(submission_id: UUID | str, image_name: str, position: int = 0) -> str:
+    """The storage name of a photo's thumbnail, made now if it does not exist yet."""
+    name = thumbnail_name(submission_id, position)
     if default_storage.exists(name):
         return name
     with default_storage.open(image_name, "rb") as source:

@@ -20,6 +20,12 @@ from classifier.classes import NOT_POTATO_LEAF
 
 UNSURE = "unsure"
 GENERAL = "general"
+#: The "one of two" answer (``classifier.decision.BLIGHT_PAIR``): advice right for both blights.
+EARLY_OR_LATE_BLIGHT = "early_or_late_blight"
+#: The checks a farmer can do herself (issue 24, item 4): the question (title), what to do (summary) and
+#: what to look for (steps, each with its source), kept in the same table as the advice.
+CHECK_BLIGHT = "check_blight"
+CHECK_WILT = "check_wilt"
 
 CIP_LATE_BLIGHT = _("CIP, late blight management guidance")
 PLANTWISE_LATE_BLIGHT = _("CABI Plantwise factsheet for farmers: potato late blight")
@@ -155,12 +161,80 @@ ADVICE = {
             Step(_("If many plants are sick, contact your extension officer now."), EXTENSION),
         ],
     ),
+    EARLY_OR_LATE_BLIGHT: AdviceText(
+        _("Leaf blight: early or late"),
+        _("Your leaves show leaf blight, early or late. The same spray works for both: start now."),
+        [
+            Step(
+                _("Spray mancozeb now, and every 7 days while the weather is wet: it works on both blights."),
+                CIP_LATE_BLIGHT,
+            ),
+            Step(_("Remove and bury (do not compost) the sick leaves and plants today."), PLANTWISE_LATE_BLIGHT),
+            Step(
+                _("When you spray, wear gloves and cover your nose and mouth; follow the dose on the label."),
+                PESTICIDE_LABEL,
+            ),
+        ],
+    ),
+    CHECK_BLIGHT: AdviceText(
+        _("Late or early blight? Check a sick leaf"),
+        _("Look at a sick leaf in the morning. Is there white mould under it, or dark, wet-looking patches?"),
+        [
+            Step(
+                _(
+                    "Late blight: dark, water-soaked patches, often from the leaf edge, and white mould "
+                    "under the leaf on damp mornings."
+                ),
+                PLANTWISE_LATE_BLIGHT,
+            ),
+            Step(
+                _("Early blight: dry brown spots with rings like a target and a yellow edge, on old leaves first."),
+                PLANTWISE_EARLY_BLIGHT,
+            ),
+        ],
+    ),
+    CHECK_WILT: AdviceText(
+        _("Bacterial wilt? Check a stem"),
+        _("Cut a stem near the soil and put it in a glass of clear water. Do milky threads come out?"),
+        [
+            Step(
+                _("Milky threads streaming from the cut stem within a few minutes mean bacterial wilt."),
+                PLANTWISE_BACTERIAL_WILT,
+            ),
+        ],
+    ),
     GENERAL: AdviceText(
         _("Diagnosis"),
         _("An extension officer can tell you more about this problem."),
         [Step(_("Contact your sub-county extension officer for advice."), EXTENSION)],
     ),
 }
+
+#: Per check: the answers it applies to, and which advice each of the farmer's answers shows (None: the
+#: answer's own advice). The farmer's answer picks the advice branch; it never changes the model's label.
+FIELD_CHECKS = {
+    "blight": {
+        "advice": CHECK_BLIGHT,
+        "labels": {"late_blight", "early_blight"},
+        "branches": {"yes": "late_blight", "no": "early_blight", "cant_tell": None},
+    },
+    "wilt": {
+        "advice": CHECK_WILT,
+        "labels": {"bacterial_wilt"},
+        "branches": {"yes": "bacterial_wilt", "no": GENERAL, "cant_tell": None},
+    },
+}
+#: Not answers a model gives: never shown as a diagnosis's name.
+NOT_ANSWERS = {UNSURE, GENERAL, CHECK_BLIGHT, CHECK_WILT}
+
+
+def field_check_for(answer_labels: list[str] | tuple[str, ...]) -> str:
+    """The check a farmer is offered for an answer's labels ("" for none)."""
+    for name, check in FIELD_CHECKS.items():
+        if set(answer_labels) & check["labels"]:
+            return name
+    return ""
+
 
 UNSURE_ADVICE = ADVICE[UNSURE]
 GENERAL_ADVICE = ADVICE[GENERAL]
@@ -191,6 +265,6 @@ def default_advice_rows() -> list[dict]:
 def display_name(label: str) -> str:
     """'late_blight' -> 'Late blight'; labels are data, so unknown ones still read well."""
     advice = ADVICE.get(label)
-    if advice is not None and label not in {UNSURE, GENERAL}:
+    if advice is not None and label not in NOT_ANSWERS:
         return str(advice.title)
     return label.replace("_", " ").strip().capitalize()

@@ -1,7 +1,7 @@
 """The classifier's tables, one module per concept (they keep the ``classifier`` app label and tables):
 
 - ``registry``: model versions, evaluation sets, the change log of which version serves;
-- ``submissions``: farmers' photos and the model's predictions;
+- ``submissions``: farmers' cases, their photos and the model's predictions;
 - ``labels``: officers' classes, labels (verdicts) and heatmaps;
 - ``advice``: what a farmer is told, per answer and language;
 - ``sms``: the outbox carrying an officer's verdict to the farmer.
@@ -11,10 +11,22 @@ from classifier.models.advice import Advice, AdviceStep
 from classifier.models.labels import Heatmap, Label, LabelClass, heatmap_upload_path
 from classifier.models.registry import EvaluationSet, ModelVersion, ModelVersionChange, model_upload_path
 from classifier.models.sms import SmsMessage
-from classifier.models.submissions import District, Prediction, Submission
+from classifier.models.submissions import (
+    AnswerKind,
+    CheckAnswer,
+    District,
+    FieldCheck,
+    Photo,
+    Prediction,
+    Submission,
+)
 
 __all__ = [
     "Advice",
+    "AnswerKind",
+    "CheckAnswer",
+    "FieldCheck",
+    "Photo",
     "AdviceStep",
     "District",
     "EvaluationSet",

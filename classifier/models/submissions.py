@@ -1,11 +1,13 @@
-"""Farmers' submissions (a photo, a district, an optional phone number) and the model's prediction
-for each."""
+"""Farmers' submissions (cases): 1 to 6 photos from one garden, a district, an optional phone number,
+and the model's one prediction for the case."""
 
 from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from classifier.models.registry import ModelVersion
@@ -18,8 +20,31 @@ class District(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class AnswerKind(models.TextChoices):
+    """What the farmer was told (``classifier.decision.AnswerKind``, the values spelled once there)."""
+
+    DIAGNOSIS = "diagnosis", "One disease (or healthy)"
+    ONE_OF = "one_of", "Leaf blight: early or late"
+    NOT_POTATO_LEAF = "not_potato_leaf", "Not a potato leaf"
+    NOT_SURE = "not_sure", "Not sure"
+
+
+class FieldCheck(models.TextChoices):
+    """The check a farmer can do herself for an answer (``classifier.advice.defaults.FIELD_CHECKS``)."""
+
+    BLIGHT = "blight", "Late or early blight"
+    WILT = "wilt", "Bacterial wilt: the cut stem in water"
+
+
+class CheckAnswer(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    CANT_TELL = "cant_tell", "Can't tell"
+
+
 class Submission(models.Model):
-    """A farmer's photo. The id is random and unguessable: it is the only key to the result."""
+    """A farmer's case: 1 to 6 photos (``photos``) from one garden. The id is random and unguessable:
+    it is the only key to the result."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -27,9 +52,6 @@ class Submission(models.Model):
         FAILED = "failed", "Failed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    image = models.FileField(upload_to="submissions/%Y/%m/%d/", max_length=255)
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
     district = models.CharField(max_length=16, choices=District.choices, blank=True)
     language = models.CharField(max_length=12, blank=True, help_text="The page's language at upload (for the SMS).")
     phone = PhoneNumberField(
@@ -42,6 +64,11 @@ class Submission(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The farmer's own check (issue 24, item 4): which one she was asked, and what she saw. It chooses the
+    # advice branch she is shown and is shown to officers; it never changes the model's label.
+    field_check = models.CharField(max_length=16, choices=FieldCheck.choices, blank=True)
+    field_check_answer = models.CharField(max_length=16, choices=CheckAnswer.choices, blank=True)
+    field_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -51,8 +78,43 @@ class Submission(models.Model):
         return f"{self.id} ({self.status})"
 
 
+MAX_PHOTOS = 6  # classifier.decision.MAX_CASE_PHOTOS
+
+
+class Photo(models.Model):
+    """One photo of a case. ``probabilities`` is the model's raw output for it, stored once it ran."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="photos")
+    position = models.PositiveSmallIntegerField(help_text="0 to 5, in the order the farmer sent them.")
+    image = models.FileField(upload_to="submissions/%Y/%m/%d/", max_length=255)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    probabilities = models.JSONField(null=True, blank=True, help_text="The model's raw output; null until diagnosed.")
+    diagnosed_by = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="Whose output."
+    )
+    is_unusable = models.BooleanField(
+        default=False, help_text="Marked by an officer: left out of the case's answer and of retraining."
+    )
+    marked_unusable_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    marked_unusable_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["submission", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "position"], name="one_photo_per_position"),
+            models.CheckConstraint(condition=models.Q(position__lt=MAX_PHOTOS), name="at_most_six_photos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} #{self.position}"
+
+
 class Prediction(models.Model):
-    """The model's answer for one submission: at most one, whatever the number of deliveries."""
+    """The model's answer for one case: one row, rewritten when a photo is added or marked unusable."""
 
     submission = models.OneToOneField(Submission, on_delete=models.CASCADE, primary_key=True, related_name="prediction")
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="predictions")
@@ -62,6 +124,9 @@ class Prediction(models.Model):
     top = models.JSONField()
     is_potato_leaf = models.BooleanField()
     is_unsure = models.BooleanField()
+    answer_kind = models.CharField(max_length=16, choices=AnswerKind.choices, default=AnswerKind.NOT_SURE)
+    answer_labels = models.JSONField(default=list, blank=True, help_text="The labels the farmer was told.")
+    photo_count = models.PositiveSmallIntegerField(default=1, help_text="Photos the answer combines.")
     inference_ms = models.FloatField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

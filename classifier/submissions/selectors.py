@@ -1,39 +1,50 @@
-"""Reads of farmers' submissions: for the result page and API, the inference worker and the sweeper."""
+"""Reads of farmers' cases: for the result page and API, the inference worker and the sweeper."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from uuid import UUID
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from classifier.decision import AnswerKind
 from classifier.models import (
+    Photo,
     Submission,
 )
 
 
 def answer_given_to_farmer() -> Q:
     """Predictions whose answer the farmer was shown as the model's answer: a diagnosis, or "not a potato
-    leaf", never "not sure".
+    leaf"; never "not sure", nor "one of two" (no single label was given).
 
     The one place this rule lives: only such an answer may be confirmed in bulk; anything else needs an
-    officer's own verdict on the photo's page, so a guess the farmer never saw cannot become "checked".
+    officer's own verdict on the case's page, so a guess the farmer never saw cannot become "checked".
     """
-    return Q(is_unsure=False)
+    return Q(answer_kind__in=[AnswerKind.DIAGNOSIS, AnswerKind.NOT_POTATO_LEAF])
 
 
 def submission_with_prediction(submission_id: UUID | str) -> Submission | None:
-    """One submission with its prediction and model version, in one query."""
+    """One case with its prediction and model version (one query), and its photos (one more)."""
     try:
-        return Submission.objects.select_related("prediction__model_version").get(pk=submission_id)
+        return (
+            Submission.objects.select_related("prediction__model_version")
+            .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("position")))
+            .get(pk=submission_id)
+        )
     except (Submission.DoesNotExist, ValueError):
         return None
 
 
 def submission_for_inference(submission_id: UUID | str) -> Submission | None:
-    """Just what the worker needs (no joins): status, image, and what predictions copy."""
-    return Submission.objects.only("id", "status", "image", "created_at", "district").filter(pk=submission_id).first()
+    """Just what the worker needs (no joins): status, and what predictions copy."""
+    return Submission.objects.only("id", "status", "created_at", "district").filter(pk=submission_id).first()
+
+
+def usable_photos(submission_id: UUID | str) -> QuerySet[Photo]:
+    """The photos of a case its answer combines (officers' unusable ones left out), in order."""
+    return Photo.objects.filter(submission_id=submission_id, is_unusable=False).order_by("position")
 
 
 def stale_pending_submission_ids(older_than_seconds: int, limit: int = 500) -> list[UUID]:
@@ -46,8 +57,11 @@ def stale_pending_submission_ids(older_than_seconds: int, limit: int = 500) -> l
     )
 
 
-def submission_image_name(submission_id: UUID | str) -> str | None:
+def photo_image_name(submission_id: UUID | str, position: int = 0) -> str | None:
+    """The stored image of one photo of a case (the first by default)."""
     try:
-        return Submission.objects.filter(pk=submission_id).values_list("image", flat=True).first()
+        return (
+            Photo.objects.filter(submission_id=submission_id, position=position).values_list("image", flat=True).first()
+        )
     except ValueError:
         return None

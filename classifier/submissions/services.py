@@ -1,4 +1,5 @@
-"""Writes of farmers' submissions: storing a photo, enqueueing its inference, recording the prediction."""
+"""Writes of farmers' cases: storing 1 to 6 photos, adding one, enqueueing inference, recording each photo's
+model output and the case's prediction, marking a photo unusable, and the farmer's own check."""
 
 from __future__ import annotations
 
@@ -6,35 +7,91 @@ import logging
 from datetime import datetime
 from uuid import UUID
 
+import numpy as np
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from classifier.decision import Diagnosis
-from classifier.models import ModelVersion, Prediction, Submission
+from classifier.decision import MAX_CASE_PHOTOS, DecisionRule, Diagnosis, diagnose_case
+from classifier.models import CheckAnswer, Label, ModelVersion, Photo, Prediction, Submission
 from classifier.validators import CleanPhoto
 
 logger = logging.getLogger(__name__)
 
 
-def create_submission(photo: CleanPhoto, district: str = "", phone: str = "", language: str = "") -> Submission:
-    """Store the row and the image together, then enqueue inference once the row is committed.
+class CaseError(ValueError):
+    """A photo that cannot be added to a case; the message is shown to the farmer."""
+
+
+def _store_photos(submission: Submission, photos: list[CleanPhoto], first_position: int) -> list[Photo]:
+    """Photo rows (unsaved) with their files stored; the caller deletes the files if its write fails."""
+    rows = []
+    for offset, photo in enumerate(photos):
+        position = first_position + offset
+        row = Photo(submission=submission, position=position, width=photo.width, height=photo.height)
+        row.image.save(f"{submission.id}-{position}.jpg", ContentFile(photo.content), save=False)
+        rows.append(row)
+    return rows
+
+
+def _delete_files(rows: list[Photo]) -> None:
+    for row in rows:
+        row.image.delete(save=False)
+
+
+def create_submission(
+    photos: CleanPhoto | list[CleanPhoto], district: str = "", phone: str = "", language: str = ""
+) -> Submission:
+    """Store a case (1 to ``MAX_CASE_PHOTOS`` photos) and its images together, then enqueue inference once
+    the rows are committed.
 
     ``phone`` (optional) is where the officer's verdict goes by SMS, in ``language``. If the
-    database write fails the stored file is removed, so no orphan files are left.
+    database write fails the stored files are removed, so no orphan files are left.
     """
-    submission = Submission(
-        district=district, phone=phone or "", language=language, width=photo.width, height=photo.height
-    )
-    submission.image.save(f"{submission.id}.jpg", ContentFile(photo.content), save=False)
+    photos = [photos] if isinstance(photos, CleanPhoto) else list(photos)
+    if not 1 <= len(photos) <= MAX_CASE_PHOTOS:
+        raise CaseError(f"a case has 1 to {MAX_CASE_PHOTOS} photos")
+    submission = Submission(district=district, phone=phone or "", language=language)
+    rows = _store_photos(submission, photos, 0)
     try:
         with transaction.atomic():
             submission.save(force_insert=True)
+            Photo.objects.bulk_create(rows)
             transaction.on_commit(lambda: enqueue_inference(submission.id))
     except Exception:
-        submission.image.delete(save=False)
+        _delete_files(rows)
         raise
+    return submission
+
+
+def add_photo(submission_id: UUID | str, photo: CleanPhoto) -> Submission:
+    """Add one photo to a case and diagnose the case again (it is pending until the new answer is ready).
+
+    Refused (``CaseError``) at ``MAX_CASE_PHOTOS`` photos and once an officer has answered the case: the
+    officer's verdict is the answer then, and it was given on the photos the officer saw.
+    """
+    rows: list[Photo] = []
+    try:
+        with transaction.atomic():
+            submission = Submission.objects.select_for_update().get(pk=submission_id)
+            if Label.objects.filter(submission_id=submission_id).exists():
+                raise CaseError("answered")
+            count = Photo.objects.filter(submission_id=submission_id).count()
+            if count >= MAX_CASE_PHOTOS:
+                raise CaseError("full")
+            rows = _store_photos(submission, [photo], count)
+            rows[0].save(force_insert=True)
+            now = timezone.now()
+            Submission.objects.filter(pk=submission_id).update(
+                status=Submission.Status.PENDING, error="", completed_at=None, updated_at=now
+            )
+            transaction.on_commit(lambda: enqueue_inference(submission.id))
+    except Exception:
+        _delete_files(rows)
+        raise
+    submission.refresh_from_db()
     return submission
 
 
@@ -51,41 +108,114 @@ def enqueue_inference(submission_id: UUID) -> bool:
     return True
 
 
-def record_prediction(submission: Submission, version: ModelVersion, diagnosis: Diagnosis, inference_ms: float) -> bool:
-    """Save the prediction once; returns whether this call saved it.
+def record_photo_probabilities(photo_id: int, version: ModelVersion, probabilities: np.ndarray) -> None:
+    """Store one photo's raw model output (the task runs the model once per photo and model version)."""
+    Photo.objects.filter(pk=photo_id).update(
+        probabilities=[round(float(p), 6) for p in probabilities], diagnosed_by=version
+    )
 
-    The first delivery's insert wins (the prediction's key is the submission's); a redelivered
-    task inserts nothing and finds no pending submission to complete. Two statements, no locks.
-    The prediction carries copies of the upload time and district for the officers' reports.
+
+def record_prediction(submission: Submission, version: ModelVersion, diagnosis: Diagnosis, inference_ms: float) -> bool:
+    """Save the case's prediction (created, or rewritten for a case that got a photo) and complete the
+    case; returns whether this call saved it.
+
+    Only a pending case is written, under its row lock: a redelivered task finds it done and writes
+    nothing, so a case's answer is recorded once per diagnosis. An answer over fewer photos than the
+    case's usable ones (a photo added while the model ran) is not recorded: the task the new photo
+    enqueued records the answer over all of them. The review columns are left as they are.
     """
     submission_id = submission.pk
     now = timezone.now()
     with transaction.atomic():
-        Prediction.objects.bulk_create(
-            [
-                Prediction(
-                    submission_id=submission_id,
-                    model_version=version,
-                    label=diagnosis.label,
-                    confidence=diagnosis.confidence,
-                    margin=diagnosis.margin,
-                    top=diagnosis.top,
-                    is_potato_leaf=diagnosis.is_potato_leaf,
-                    is_unsure=diagnosis.is_unsure,
-                    inference_ms=inference_ms,
-                    submitted_at=submission.created_at,
-                    district=submission.district,
-                    queue_key=review_queue_key(
-                        diagnosis.is_unsure, diagnosis.is_potato_leaf, diagnosis.confidence, submission.created_at
-                    ),
-                )
-            ],
-            ignore_conflicts=True,
-        )
-        completed = Submission.objects.filter(pk=submission_id, status=Submission.Status.PENDING).update(
+        locked = Submission.objects.select_for_update().filter(pk=submission_id, status=Submission.Status.PENDING)
+        if not locked.exists():
+            return False
+        usable = Photo.objects.filter(submission_id=submission_id, is_unusable=False).count()
+        if usable and usable != diagnosis.photos:
+            return False
+        Prediction.objects.update_or_create(submission_id=submission_id, defaults=_prediction_fields(
+            submission, version, diagnosis, inference_ms
+        ))
+        Submission.objects.filter(pk=submission_id).update(
             status=Submission.Status.DONE, completed_at=now, error="", updated_at=now
         )
-    return bool(completed)
+    return True
+
+
+def _prediction_fields(submission: Submission, version: ModelVersion, diagnosis: Diagnosis, inference_ms: float) -> dict:
+    """What a prediction stores of a diagnosis, with the copies the officers' queue and reports read."""
+    return {
+        "model_version": version,
+        "label": diagnosis.label,
+        "confidence": diagnosis.confidence,
+        "margin": diagnosis.margin,
+        "top": diagnosis.top,
+        "is_potato_leaf": diagnosis.is_potato_leaf,
+        "is_unsure": diagnosis.is_unsure,
+        "answer_kind": diagnosis.kind,
+        "answer_labels": list(diagnosis.labels),
+        "photo_count": diagnosis.photos,
+        "inference_ms": inference_ms,
+        "submitted_at": submission.created_at,
+        "district": submission.district,
+        "queue_key": review_queue_key(
+            diagnosis.is_unsure, diagnosis.is_potato_leaf, diagnosis.confidence, submission.created_at
+        ),
+    }
+
+
+def rule_of(version: ModelVersion) -> DecisionRule:
+    """A version's decision rule, read as the worker's ``Predictor.rule`` reads it."""
+    return DecisionRule.from_dict(version.decision or None, settings.CLASSIFIER_UNSURE_BELOW)
+
+
+def diagnose_stored(version: ModelVersion, photos: list[Photo]) -> Diagnosis:
+    """The case's answer from its photos' stored model outputs (no model run)."""
+    return diagnose_case(
+        [np.asarray(photo.probabilities, dtype=np.float64) for photo in photos],
+        list(version.labels),
+        version.reject_label or None,
+        rule_of(version),
+    )
+
+
+@transaction.atomic
+def mark_photo_unusable(photo_id: int, user, unusable: bool = True) -> Photo:
+    """An officer marks one photo of a case unusable (or usable again): it leaves (or rejoins) the case's
+    answer and retraining. A diagnosed case's answer is worked out again from the stored outputs; a
+    pending one is answered by its task over the usable photos."""
+    photo = Photo.objects.select_for_update().select_related("submission").get(pk=photo_id)
+    Photo.objects.filter(pk=photo_id).update(
+        is_unusable=unusable,
+        marked_unusable_by=user if unusable else None,
+        marked_unusable_at=timezone.now() if unusable else None,
+    )
+    submission = photo.submission
+    prediction = Prediction.objects.filter(submission_id=submission.pk).select_related("model_version").first()
+    usable = list(
+        Photo.objects.filter(
+            submission_id=submission.pk, is_unusable=False, probabilities__isnull=False
+        ).order_by("position")
+    )
+    if submission.status == Submission.Status.PENDING:
+        transaction.on_commit(lambda: enqueue_inference(submission.pk))
+    elif prediction is not None and usable and all(p.diagnosed_by_id == prediction.model_version_id for p in usable):
+        diagnosis = diagnose_stored(prediction.model_version, usable)
+        fields = _prediction_fields(submission, prediction.model_version, diagnosis, prediction.inference_ms)
+        Prediction.objects.filter(pk=submission.pk).update(**fields)
+    photo.refresh_from_db()
+    return photo
+
+
+def record_field_check(submission_id: UUID | str, check: str, answer: str) -> bool:
+    """Store the farmer's answer to her own check (yes / no / can't tell); the latest answer counts."""
+    if answer not in CheckAnswer.values:
+        return False
+    return bool(
+        Submission.objects.filter(pk=submission_id).update(
+            field_check=check, field_check_answer=answer, field_check_at=timezone.now()
+        )
+    )
 
 
 #: Keys of photos whose farmer got no diagnosis sit below every confidence (0..1): upload times,

@@ -8,27 +8,54 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from classifier.submissions import selectors as submission_selectors
-from webapp.farmer.forms import SubmissionForm
+from classifier.submissions import services as submission_services
+from webapp.farmer.forms import AddPhotoForm, SubmissionForm, add_photo_error
 from webapp.farmer.presenters import submission_dict
 from webapp.ratelimits import upload_limit
+
+
+def _too_many_requests() -> JsonResponse:
+    message = _("Too many photos from this phone in a short time. Please wait a minute.")
+    return JsonResponse({"error": message}, status=429, headers={"Retry-After": "60"})
+
+
+def _form_errors(form) -> JsonResponse:
+    errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+    return JsonResponse({"error": form.first_error(), "errors": errors}, status=400)
 
 
 @csrf_exempt  # a cookie-less API for apps; it changes nothing but its own new submission
 @require_POST
 @upload_limit
 def create_submission(request: HttpRequest) -> JsonResponse:
+    """A new case of 1 to 6 photos (``image`` parts): 202 with the case."""
     if getattr(request, "limited", False):
-        message = _("Too many photos from this phone in a short time. Please wait a minute.")
-        return JsonResponse({"error": message}, status=429, headers={"Retry-After": "60"})
+        return _too_many_requests()
     form = SubmissionForm(request.POST, request.FILES)
     if not form.is_valid():
-        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
-        return JsonResponse({"error": form.first_error(), "errors": errors}, status=400)
+        return _form_errors(form)
     submission = form.submit()
-    return JsonResponse(
-        {"id": str(submission.id), "status": submission.status, "url": submission_dict(submission)["url"]},
-        status=202,
-    )
+    return JsonResponse(submission_dict(submission_selectors.submission_with_prediction(submission.id)), status=202)
+
+
+@csrf_exempt  # as above: it adds to the case whose unguessable id the client holds
+@require_POST
+@upload_limit
+def add_photo(request: HttpRequest, submission_id) -> JsonResponse:
+    """One more photo (``image``) for a case: 202 with the case, now pending until its new answer."""
+    if submission_selectors.submission_with_prediction(submission_id) is None:
+        return JsonResponse({"error": "not found"}, status=404)
+    if getattr(request, "limited", False):
+        return _too_many_requests()
+    form = AddPhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _form_errors(form)
+    try:
+        submission_services.add_photo(submission_id, form.cleaned_photo)
+    except submission_services.CaseError as error:
+        message = add_photo_error(error)
+        return JsonResponse({"error": message, "errors": {"image": [message]}}, status=400)
+    return JsonResponse(submission_dict(submission_selectors.submission_with_prediction(submission_id)), status=202)
 
 
 @require_GET
