@@ -55,6 +55,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     exclude = ("phone",)  # used only to send the verdict SMS, never shown
     list_filter = ("status", "district")
     date_hierarchy = "created_at"
+    readonly_fields = ("error", "enqueue_count", "inference_attempts")  # why a photo failed, as the service saw it
 
     def get_changelist(self, request, **kwargs):
         return RefusedLookupChangeList
