@@ -4,14 +4,13 @@ Every part runs as its own process (gunicorn, Celery worker and beat, a Redis se
 test's own), and the faults are real: SIGKILL, a stopped Redis, an unreachable database.
 """
 
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from classifier.models import Submission
-from tests.conftest import wait_for_status
+from tests.conftest import finished_task_runs, wait_for_status, wait_until
 from tests.images import heldout_photos
 from tests.stack import Stack
 
@@ -119,7 +118,10 @@ def test_a_photo_that_kills_every_worker_is_given_up_and_the_farmer_told(tmp_pat
         assert api["status"] == "failed" and api["prediction"] is None
         page = requests.get(f"{stack.url}/s/{killer_id}/", timeout=10).text
         assert "We could not read this photo" in page and "take the photo again" in page
-        time.sleep(3)  # sweeps come and go: a failed photo is not queued again
+        # Two more sweeps of pending photos finish: the failed one is not queued again.
+        worker_log = tmp_path / "worker.log"
+        sweeps = finished_task_runs(worker_log, "requeue_stale_submissions")
+        wait_until(lambda: finished_task_runs(worker_log, "requeue_stale_submissions") >= sweeps + 2, 30, worker_log)
         assert len(list(killed.iterdir())) == 3
     finally:
         stack.stop()
