@@ -3,7 +3,8 @@ never imports TensorFlow; ``compute_heatmap`` imports it when it runs, on the tr
 
 ``acks_late`` with ``reject_on_worker_lost``: a task is acknowledged only after it finishes, so a
 worker killed mid-task leaves the message to be delivered again; ``record_prediction`` makes
-that second delivery harmless.
+that second delivery harmless. A photo that kills the worker on every run would be delivered for
+ever: each run is counted first, and after ``MAX_INFERENCE_ATTEMPTS`` the photo is marked failed.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def diagnose_submission(submission_id: str) -> str:
     version = registry_selectors.active_model_version()
     if version is None:
         raise NoActiveModel("no active model version; run `manage.py register_default_model`")
+    run = submission_services.start_inference_attempt(submission_id)
+    if run is None:  # finished meanwhile by another delivery
+        return "not pending"
+    if run > settings.MAX_INFERENCE_ATTEMPTS:
+        logger.error("giving up on submission %s: %s runs ended without a prediction", submission_id, run - 1)
+        submission_services.give_up_inference(submission_id, run - 1)
+        return Submission.Status.FAILED
     predictor = predictor_for(version)
     started = time.perf_counter()
     try:

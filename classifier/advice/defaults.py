@@ -45,11 +45,6 @@ class AdviceText:
     summary: str
     steps: list[Step] = field(default_factory=list)
 
-    @property
-    def sources(self) -> list[str]:
-        """Each distinct source once, in the order of the steps."""
-        return list(dict.fromkeys(str(step.source) for step in self.steps if step.source))
-
 
 ADVICE = {
     "late_blight": AdviceText(
@@ -162,8 +157,6 @@ ADVICE = {
     ),
 }
 
-UNSURE_ADVICE = ADVICE[UNSURE]
-GENERAL_ADVICE = ADVICE[GENERAL]
 # The answers a farmer can get, in the order the admin lists them.
 ADVICE_KEYS = list(ADVICE)
 
