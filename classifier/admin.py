@@ -1,6 +1,8 @@
 """Django admin for the classifier's tables: advice editing, model versions, submissions, the SMS outbox."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 
 from classifier.models import (
     Advice,
@@ -12,6 +14,7 @@ from classifier.models import (
     SmsMessage,
     Submission,
 )
+from webapp.database_errors import is_refused_value
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -47,12 +50,35 @@ class HiddenFieldsAdmin(admin.ModelAdmin):
         return super().lookup_allowed(lookup, value, request)
 
 
+class RefusedLookupChangeList(ChangeList):
+    """A changelist whose query-string lookups fail as Django's own bad lookups do.
+
+    Django turns a lookup it cannot build (``?created_at__gte=abc``) into a redirect to ``?e=1``, but
+    a year it cannot hold (``?created_at__year=99999999999999999999``, an ``OverflowError`` in the
+    date hierarchy) or a value that fails only when the query runs (an invalid ``__regex``) escaped
+    as a server error, or as the "database busy" 503 on SQLite. Building the changelist runs the
+    filters and the count, so it is guarded whole.
+    """
+
+    def __init__(self, *args, **kwargs):
+        try:
+            super().__init__(*args, **kwargs)
+        except Exception as error:
+            if is_refused_value(error):
+                raise IncorrectLookupParameters(error) from error
+            raise
+
+
 @admin.register(Submission)
 class SubmissionAdmin(HiddenFieldsAdmin):
     list_display = ("id", "district", "status", "created_at")
     hidden_fields = ("phone",)  # used only to send the verdict SMS, never shown nor searched
     list_filter = ("status", "district")
     date_hierarchy = "created_at"
+    readonly_fields = ("error", "enqueue_count", "inference_attempts")  # why a photo failed, as the service saw it
+
+    def get_changelist(self, request, **kwargs):
+        return RefusedLookupChangeList
 
 
 @admin.register(Prediction)

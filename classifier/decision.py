@@ -88,6 +88,14 @@ class DecisionRule:
         size = self._size(self.answer_at, photos)
         return 1.0 if size is None else float(self.answer_at[size].get(label, 1.0))
 
+    def reject_threshold(self, reject_label: str | None, photos: int = 1) -> float | None:
+        """The combined "not a potato leaf" probability at which a case of ``photos`` is turned away: the
+        case size's own (``answer_at[n][reject_label]``) where fitted, else ``reject_at``."""
+        size = self._size(self.answer_at or {}, photos)
+        if size is not None and reject_label in self.answer_at[size]:
+            return float(self.answer_at[size][reject_label])
+        return self.reject_at
+
     def pair_threshold(self, photos: int = 1) -> float:
         """The combined P(early blight) + P(late blight) at which a case is answered "one of two"."""
         size = self._size(self.pair_at or {}, photos)
@@ -182,10 +190,8 @@ def decide(
     potato = calibrated.copy()
     if reject is not None:
         potato[:, reject] = -1.0
-        if rule.reject_at is None:
-            rejected = calibrated.argmax(axis=1) == reject
-        else:
-            rejected = calibrated[:, reject] >= rule.reject_at
+        at = rule.reject_threshold(reject_label, photos)
+        rejected = calibrated.argmax(axis=1) == reject if at is None else calibrated[:, reject] >= at
     else:
         rejected = np.zeros(len(calibrated), dtype=bool)
     answer = np.where(rejected, reject if reject is not None else 0, potato.argmax(axis=1))

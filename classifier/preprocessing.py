@@ -13,8 +13,9 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps
 
-#: Side of the square the study's model sees (128x128 RGB).
-DEFAULT_IMAGE_SIZE = 128
+#: Side of the square the shipped model sees (224x224 RGB, ``classifier/default_model/labels.json``).
+#: Every model carries its own size (``ModelVersion.image_size``); the study reproduces the paper at 128.
+DEFAULT_IMAGE_SIZE = 224
 
 
 def upright_rgb(image: Image.Image, target_side: int = DEFAULT_IMAGE_SIZE) -> Image.Image:

@@ -1,7 +1,9 @@
 """Fake but plausible submissions for trying the dashboard and measuring it at volume.
 
 Seeded photos share a few small placeholder images (``seed/placeholder-*.jpg``), so 50,000
-submissions cost a few kilobytes of disk. Rows are written with ``bulk_create`` in batches.
+submissions cost a few kilobytes of disk. Rows are written with ``bulk_create`` in batches. Drawn
+probabilities are read as the worker reads a model's: with the version's decision rule
+(``classifier.decision.diagnose``) and the review queue's key, so the queue looks as it will.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -23,8 +26,10 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from classifier.classes import NOT_POTATO_LEAF
+from classifier.decision import DecisionRule, diagnose
 from classifier.labels.services import REVIEW_STATUS_OF_ACTION
 from classifier.models import District, Label, ModelVersion, Prediction, Submission
+from classifier.submissions.services import review_queue_key
 
 SEED_PREFIX = "seed/"
 SEED_OFFICER = "seed-officer"
@@ -98,6 +103,7 @@ def seed_submissions(
     np_rng = np.random.default_rng(seed)
     labels = list(version.labels)
     reject = version.reject_label or ""
+    rule = DecisionRule.from_dict(version.decision, settings.CLASSIFIER_UNSURE_BELOW)  # as the worker's Predictor
     weights = [CLASS_WEIGHTS.get(name, 0.05) for name in labels]
     districts, district_weights = zip(*DISTRICT_WEIGHTS.items(), strict=True)
     images = placeholder_images()
@@ -124,20 +130,21 @@ def seed_submissions(
             truth = rng.choices(labels, weights)[0]
             alpha = np.full(len(labels), 0.6)
             alpha[labels.index(truth)] = rng.choice([1.5, 4.0, 12.0, 30.0])
-            probabilities = np_rng.dirichlet(alpha)
-            order = np.argsort(probabilities)[::-1]
-            answer = labels[int(order[0])]
-            confidence = float(probabilities[order[0]])
+            diagnosis = diagnose(np_rng.dirichlet(alpha), labels, reject or None, rule)
+            answer = diagnosis.label
             predictions.append(
                 Prediction(
                     submission=submission,
                     model_version=version,
                     label=answer,
-                    confidence=confidence,
-                    margin=confidence - float(probabilities[order[1]]),
-                    top=[{"label": labels[i], "confidence": round(float(probabilities[i]), 4)} for i in order[:3]],
-                    is_potato_leaf=answer != reject,
-                    is_unsure=confidence < 0.6,
+                    confidence=diagnosis.confidence,
+                    margin=diagnosis.margin,
+                    top=diagnosis.top,
+                    is_potato_leaf=diagnosis.is_potato_leaf,
+                    is_unsure=diagnosis.is_unsure,
+                    queue_key=review_queue_key(
+                        diagnosis.is_unsure, diagnosis.is_potato_leaf, diagnosis.confidence, created
+                    ),
                     inference_ms=rng.uniform(20, 60),
                     created_at=submission.completed_at,
                     submitted_at=created,

@@ -5,6 +5,8 @@ never imports TensorFlow; ``compute_heatmap`` imports it when it runs, on the tr
 worker killed mid-task leaves the message to be delivered again; ``record_prediction`` makes
 that second delivery harmless. Each photo's model output is stored once it is computed, so a case's
 photos are each run once per model version, however often the case is diagnosed again (a photo added).
+A photo that kills the worker on every run would be delivered for ever: each run is counted first,
+and after ``MAX_INFERENCE_ATTEMPTS`` the case is marked failed (adding a photo starts the count again).
 """
 
 from __future__ import annotations
@@ -55,6 +57,13 @@ def diagnose_submission(submission_id: str) -> str:
     version = registry_selectors.active_model_version()
     if version is None:
         raise NoActiveModel("no active model version; run `manage.py register_default_model`")
+    run = submission_services.start_inference_attempt(submission_id)
+    if run is None:  # finished meanwhile by another delivery
+        return "not pending"
+    if run > settings.MAX_INFERENCE_ATTEMPTS:
+        logger.error("giving up on submission %s: %s runs ended without a prediction", submission_id, run - 1)
+        submission_services.give_up_inference(submission_id, run - 1)
+        return Submission.Status.FAILED
     predictor = predictor_for(version)
     started = time.perf_counter()
     photos = list(submission_selectors.usable_photos(submission_id))

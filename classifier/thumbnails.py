@@ -7,12 +7,13 @@ A thumbnail is made the first time it is asked for: the JPEG decoder scales whil
 
 from __future__ import annotations
 
-import io
 from uuid import UUID
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageOps
+
+from classifier.validators import jpeg_without_metadata
 
 THUMBNAIL_SIDE = 192
 
@@ -28,15 +29,13 @@ def thumbnail_name(submission_id: UUID | str, position: int = 0) -> str:
 
 
 def make_thumbnail(source, side: int = THUMBNAIL_SIDE) -> bytes:
-    """A centred square JPEG of ``side`` pixels (the model also looks at the centre square)."""
+    """A centred square JPEG of ``side`` pixels (the model also looks at the centre square), without metadata."""
     with Image.open(source) as image:
         if image.format == "JPEG":
             image.draft("RGB", (side, side))
         image = ImageOps.exif_transpose(image).convert("RGB")
         square = ImageOps.fit(image, (side, side), Image.Resampling.BILINEAR)
-    buffer = io.BytesIO()
-    square.save(buffer, format="JPEG", quality=72, optimize=True)
-    return buffer.getvalue()
+    return jpeg_without_metadata(square, quality=72, optimize=True)
 
 
 def ensure_thumbnail(submission_id: UUID | str, image_name: str, position: int = 0) -> str:

@@ -2,7 +2,9 @@
 
 Every refusal is a ``ValidationError`` with a message a farmer can act on. The stored copy is
 re-encoded: turned upright, at most ``STORED_IMAGE_MAX_SIDE`` pixels (enough for officers to
-zoom in on a leaf, and what the page's own resizing sends anyway), with no EXIF (no GPS).
+zoom in on a leaf, and what the page's own resizing sends anyway), with no metadata: no EXIF (no
+GPS), no XMP, no JPEG comment and no PNG/WebP text chunks, which phones and apps fill with names,
+numbers and places (:func:`jpeg_without_metadata`, also used for the thumbnails).
 """
 
 from __future__ import annotations
@@ -96,14 +98,26 @@ def _stored_copy(image: Image.Image) -> CleanPhoto:
         if upright.mode != "RGB":
             upright = _flatten(upright)
         upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        buffer = io.BytesIO()
-        upright.save(buffer, format="JPEG", quality=STORED_JPEG_QUALITY)
+        content = jpeg_without_metadata(upright, quality=STORED_JPEG_QUALITY)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise ValidationError(
             _("The photo is incomplete or damaged (the upload may have been cut off). Please send it again."),
             code="damaged",
         ) from None
-    return CleanPhoto(buffer.getvalue(), upright.width, upright.height, original_format)
+    return CleanPhoto(content, upright.width, upright.height, original_format)
+
+
+def jpeg_without_metadata(image: Image.Image, **options) -> bytes:
+    """``image`` encoded as JPEG with pixels only (``image.info`` is emptied on the way).
+
+    Pillow writes ``image.info["comment"]`` back as a JPEG comment, and a PNG ``tEXt`` chunk
+    named "comment" lands there too; EXIF, XMP and ICC are written only when passed in
+    ``options``. Emptying ``info`` keeps every decoded text out of what officers are served.
+    """
+    image.info = {}
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", **options)
+    return buffer.getvalue()
 
 
 def _flatten(image: Image.Image) -> Image.Image:

@@ -1,7 +1,8 @@
 """The configuration that ships, tested as it ships: the test settings differ from production's only
 by the secret and the password hasher; bad environment values name their variable; a public site
 needs its PUBLIC_URL; the client address behind proxies; the nginx site; admin rights over superusers;
-the workers' health page; model files cached from remote storage by several processes at once."""
+the workers' health page; model files cached from remote storage by several processes at once;
+`pytest tests/x.py` run as a newcomer would."""
 
 from __future__ import annotations
 
@@ -46,6 +47,18 @@ def test_test_settings_change_only_the_secret_and_the_password_hasher():
     assert changed == SHIPPED_DIFFERENCES
     assert "django_redis" in test["CACHES"] and "'IGNORE_EXCEPTIONS': True" in test["CACHES"]
     assert test["UPLOAD_RATE_LIMIT"] == "'30/m'" and "CompressedManifestStaticFilesStorage" in test["STORAGES"]
+
+
+def test_the_pytest_command_runs_one_file_as_a_newcomer_would():
+    """``.venv/bin/pytest tests/x.py`` (not ``python -m pytest``, which puts the cwd on the path)."""
+    pytest_command = os.path.join(os.path.dirname(sys.executable), "pytest")
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "DJANGO_SETTINGS_MODULE"}}
+    result = subprocess.run(
+        [pytest_command, "--collect-only", "-q", "-p", "no:cacheprovider", "tests/test_validators.py"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test_validators.py::test_empty_file_is_refused" in result.stdout
 
 
 @pytest.mark.parametrize(

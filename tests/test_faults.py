@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from classifier.models import Submission
-from tests.conftest import wait_for_status
+from tests.conftest import finished_task_runs, wait_for_status, wait_until
 from tests.images import heldout_photos
 from tests.stack import Stack
 
@@ -77,6 +77,59 @@ def test_killing_the_whole_worker_mid_inference_loses_nothing(stack, tmp_path):
     stack.start_worker("second")
     assert wait_for_status(submission_id, timeout=60) == "done", stack.log_tail("second") + stack.log_tail("beat")
     assert_farmer_sees_an_answer(stack, submission_id)
+
+
+def test_a_photo_that_kills_every_worker_is_given_up_and_the_farmer_told(tmp_path, media_root, active_model, client):
+    """Without a limit its task is delivered again after every death, for ever (and the sweeper adds more)."""
+    from django.contrib.auth import get_user_model
+
+    from tests.images import jpeg_bytes
+    from tests.killer_runtime import MAGENTA
+
+    killed = tmp_path / "killed"
+    stack = Stack(
+        tmp_path,
+        media_root,
+        INFERENCE_RUNTIME="tests.killer_runtime.KillerRuntime",
+        KILLER_RUNTIME_MARKERS=str(killed),
+        MAX_INFERENCE_ATTEMPTS="3",
+        STALE_SUBMISSION_SECONDS="2",
+        SWEEP_INTERVAL_SECONDS="1",
+    )
+    stack.start_redis()
+    try:
+        stack.start_web()
+        stack.start_worker()
+        stack.start_beat()
+        response = requests.post(
+            stack.url + "/api/v1/submissions",
+            files={"image": ("leaf.jpg", jpeg_bytes((400, 400), MAGENTA), "image/jpeg")},
+            timeout=10,
+        )
+        assert response.status_code == 202, response.text
+        killer_id = response.json()["id"]
+        other_id = upload(stack)  # queued behind it: answered all the same
+        assert wait_for_status(killer_id, timeout=90) == "failed", stack.log_tail("worker")
+        assert len(list(killed.iterdir())) == 3  # the model ran three times, each run killed its process
+        assert wait_for_status(other_id, timeout=60) == "done", stack.log_tail("worker")
+        assert_farmer_sees_an_answer(stack, other_id)
+
+        api = requests.get(f"{stack.url}/api/v1/submissions/{killer_id}", timeout=10).json()
+        assert api["status"] == "failed" and api["prediction"] is None
+        page = requests.get(f"{stack.url}/s/{killer_id}/", timeout=10).text
+        assert "We could not read this photo" in page and "take the photo again" in page
+        # Two more sweeps of pending photos finish: the failed one is not queued again.
+        worker_log = tmp_path / "worker.log"
+        sweeps = finished_task_runs(worker_log, "requeue_stale_submissions")
+        wait_until(lambda: finished_task_runs(worker_log, "requeue_stale_submissions") >= sweeps + 2, 30, worker_log)
+        assert len(list(killed.iterdir())) == 3
+    finally:
+        stack.stop()
+    submission = Submission.objects.get(pk=killer_id)
+    assert submission.inference_attempts == 4 and "during each of 3 runs" in submission.error
+    client.force_login(get_user_model().objects.create_superuser("root", password="x" * 20))
+    change_page = client.get(f"/admin/classifier/submission/{killer_id}/change/").content.decode()
+    assert "during each of 3 runs on this photo" in change_page
 
 
 def test_upload_while_redis_is_down_completes_when_it_is_back(stack, tmp_path):

@@ -4,11 +4,11 @@ upload; the language switch is remembered."""
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlparse
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from benchmarks.netmeter import ByteCounter
 from classifier.models import Submission
@@ -37,6 +37,10 @@ def wait_for_service_worker(page) -> None:
     page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=10_000)
 
 
+def is_upload(request) -> bool:
+    return request.method == "POST" and urlparse(request.url).path == "/api/v1/submissions"
+
+
 def big_phone_photo(tmp_path, size=(2400, 1800)):
     leaf = Image.open(heldout_photos("late_blight", 1)[0]).convert("RGB").resize(size, Image.Resampling.BICUBIC)
     path = tmp_path / "IMG_0001.jpg"
@@ -63,8 +67,12 @@ def test_photo_taken_offline_waits_and_is_sent_when_the_network_returns(
     assert "Waiting for network" in waiting.inner_text()
     assert "saved on this phone" in waiting.inner_text()
     assert "Waiting for network" in page.locator("#photo-list").inner_text()
-    time.sleep(1)
-    assert Submission.objects.count() == 0  # nothing left the phone
+    # The phone tries again, as it does on the `online` event: the attempt fails on the phone, and
+    # the photo waits there (nothing reached the server).
+    with page.expect_event("requestfailed", is_upload, timeout=10_000):
+        page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#photo-list")).to_contain_text("Waiting for network")
+    assert Submission.objects.count() == 0
 
     phone_context.set_offline(False)  # signal comes back: the photo goes by itself
     page.wait_for_url("**/s/*/", timeout=30_000)

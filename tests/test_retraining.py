@@ -160,18 +160,32 @@ def test_retraining_learns_officer_labels_but_never_promotes_a_model_without_a_r
 
 
 @pytest.mark.django_db
-def test_retraining_fits_the_decision_rule_on_the_field_pool(tiny_retraining, settings, active_model):
+def test_retraining_fits_the_decision_rule_on_the_field_pool(tiny_retraining, settings, active_model, monkeypatch):
     field = tiny_retraining / "field"
     copy_photos(field_photos("late_blight", 30), field / "late_blight")
     copy_photos(field_photos("early_blight", 30), field / "early_blight")
     settings.RETRAIN_FIELD_DATA = [field]
+    fitted = []
+    real_fit = retraining.fit_decision_rule
+
+    def fit_and_keep(*args, **kwargs):
+        fitted.append(real_fit(*args, **kwargs))
+        return fitted[-1]
+
+    monkeypatch.setattr(retraining, "fit_decision_rule", fit_and_keep)
     run = retraining.start_retraining("admin-test", enqueue=False)
     assert retraining.run_retraining(run.pk) == "promoted"
     run.refresh_from_db()
     new = registry_selectors.active_model_version()
     assert set(new.decision) == {"temperature", "reject_at", "unsure_below"}
     assert run.metrics["decision_rule"] == new.decision
-    assert new.decision["temperature"] > 0 and 0 <= new.decision["unsure_below"] <= 1
+    # What the cross-validation fitted is what is stored and what the workers decide with.
+    (rule,) = fitted
+    assert rule is not None and new.decision == rule.as_dict()
+    assert new.decision["temperature"] > 0
+    from classifier.inference import predictor_for
+
+    assert predictor_for(new).rule == rule
     assert run.metrics["training_photos"] > 60  # the base field photos trained with the lab ones
     # Promotion read what farmers would be shown on field photos: the candidate's cross-fitted figures
     # beside the ones the shipped model was registered with (it trained on no photo here it could be

@@ -96,6 +96,21 @@ def test_database_outage_gives_a_friendly_503_and_no_orphan_file(client, media_r
     assert {p for p in media_root.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.django_db
+def test_a_query_the_database_refuses_is_not_reported_as_an_outage(admin_user, active_model):
+    """An invalid regular expression in an admin filter: SQLite says ``OperationalError``, as for a
+    locked file, PostgreSQL ``DataError``; neither is "busy, try again"."""
+    from django.test import Client
+
+    from tests.dashboard_helpers import diagnosed
+
+    diagnosed(active_model)  # SQLite runs the expression only on a row
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user)
+    response = client.get("/admin/classifier/prediction/?label__regex=(")
+    assert response.status_code != 503 and "busy" not in response.content.decode()
+
+
 def test_health_reports_database_broker_and_storage(client, redis_url):
     body = client.get("/healthz").json()
     assert body == {"ok": True, "checks": {"database": True, "broker": True, "storage": True}}

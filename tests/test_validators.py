@@ -1,4 +1,4 @@
-"""Bad photos get a clear refusal; good ones come out upright, small and without EXIF."""
+"""Bad photos get a clear refusal; good ones come out upright, small and without EXIF, comments or text."""
 
 import io
 
@@ -107,3 +107,57 @@ def test_heic_is_accepted():
     buffer = io.BytesIO()
     pillow_heif.from_pillow(Image.new("RGB", (64, 64), (10, 150, 10))).save(buffer, quality=80)
     assert validate_photo(upload(buffer.getvalue(), "leaf.heic")).original_format == "HEIF"
+
+
+SECRET = "farmer Okello +256772000111 GPS -1.25,29.98"
+
+
+def jpeg_with_comment() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (30, 160, 30)).save(buffer, format="JPEG", comment=SECRET.encode())
+    return buffer.getvalue()
+
+
+def png_with_text() -> bytes:
+    from PIL import PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    for key in ("comment", "Comment", "Description", "Author"):
+        text.add_text(key, SECRET)
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (30, 160, 30)).save(buffer, format="PNG", pnginfo=text)
+    return buffer.getvalue()
+
+
+def webp_with_xmp() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (30, 160, 30)).save(buffer, format="WEBP", xmp=f"<x>{SECRET}</x>".encode())
+    return buffer.getvalue()
+
+
+def assert_no_metadata(content: bytes) -> None:
+    assert b"Okello" not in content and b"256772000111" not in content
+    with Image.open(io.BytesIO(content)) as stored:
+        assert not {"comment", "xmp", "exif"} & set(stored.info)
+        assert not stored.getexif()
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [(jpeg_with_comment(), "leaf.jpg"), (png_with_text(), "leaf.png"), (webp_with_xmp(), "leaf.webp")],
+    ids=["jpeg-comment", "png-text", "webp-xmp"],
+)
+def test_stored_copy_and_thumbnail_keep_no_comment_or_text(content, name):
+    from classifier.thumbnails import make_thumbnail
+
+    assert SECRET.encode() in content  # the upload does carry it
+    photo = validate_photo(upload(content, name))
+    assert_no_metadata(photo.content)
+    assert_no_metadata(make_thumbnail(io.BytesIO(photo.content)))
+
+
+def test_thumbnail_of_a_photo_stored_with_a_comment_has_none():
+    """Photos stored before comments were dropped still must not pass theirs to the thumbnail."""
+    from classifier.thumbnails import make_thumbnail
+
+    assert_no_metadata(make_thumbnail(io.BytesIO(jpeg_with_comment())))

@@ -51,11 +51,6 @@ class AdviceText:
     summary: str
     steps: list[Step] = field(default_factory=list)
 
-    @property
-    def sources(self) -> list[str]:
-        """Each distinct source once, in the order of the steps."""
-        return list(dict.fromkeys(str(step.source) for step in self.steps if step.source))
-
 
 ADVICE = {
     "late_blight": AdviceText(
@@ -235,9 +230,6 @@ def field_check_for(answer_labels: list[str] | tuple[str, ...]) -> str:
             return name
     return ""
 
-
-UNSURE_ADVICE = ADVICE[UNSURE]
-GENERAL_ADVICE = ADVICE[GENERAL]
 # The answers a farmer can get, in the order the admin lists them.
 ADVICE_KEYS = list(ADVICE)
 

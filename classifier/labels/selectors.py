@@ -143,7 +143,3 @@ def current_labels(usable_only: bool = True) -> QuerySet[Label]:
     if usable_only:
         queryset = queryset.exclude(label="")
     return queryset.order_by("created_at", "id")
-
-
-def current_label_for(submission_id: UUID | str) -> Label | None:
-    return Label.objects.filter(submission_id=submission_id, is_current=True).select_related("created_by").first()

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from classifier.preprocessing import DEFAULT_IMAGE_SIZE
+
 
 def model_upload_path(version: ModelVersion, filename: str) -> str:
     return f"models/v{version.number}/{filename}"
@@ -24,7 +26,7 @@ class ModelVersion(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CANDIDATE)
     model_file = models.FileField(upload_to=model_upload_path, max_length=255)
     labels = models.JSONField(help_text="Class names in the model's output order.")
-    image_size = models.PositiveSmallIntegerField(default=128)
+    image_size = models.PositiveSmallIntegerField(default=DEFAULT_IMAGE_SIZE)
     reject_label = models.CharField(max_length=64, blank=True)
     decision = models.JSONField(
         default=dict,

@@ -60,7 +60,10 @@ class Submission(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
-    enqueue_count = models.PositiveIntegerField(default=0)
+    enqueue_count = models.PositiveIntegerField(default=0, help_text="Times its inference task was published.")
+    inference_attempts = models.PositiveIntegerField(
+        default=0, help_text="Times a worker started the model on it (a redelivered task counts again)."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)

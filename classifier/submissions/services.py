@@ -85,7 +85,7 @@ def add_photo(submission_id: UUID | str, photo: CleanPhoto) -> Submission:
             rows[0].save(force_insert=True)
             now = timezone.now()
             Submission.objects.filter(pk=submission_id).update(
-                status=Submission.Status.PENDING, error="", completed_at=None, updated_at=now
+                status=Submission.Status.PENDING, error="", completed_at=None, updated_at=now, inference_attempts=0
             )
             transaction.on_commit(lambda: enqueue_inference(submission.id))
     except Exception:
@@ -232,6 +232,30 @@ def review_queue_key(is_unsure: bool, is_potato_leaf: bool, confidence: float, s
     if is_unsure or not is_potato_leaf:
         return submitted_at.timestamp() - _NO_DIAGNOSIS_OFFSET
     return float(confidence)
+
+
+def start_inference_attempt(submission_id: UUID | str) -> int | None:
+    """Count one more run of the model on a pending submission, committed before the run starts.
+
+    Returns the run's number, or None when the submission is no longer pending. A run that kills
+    its worker is never recorded otherwise: its task is delivered again at once
+    (``reject_on_worker_lost``), so this count is what stops a photo that kills every worker.
+    """
+    counted = Submission.objects.filter(pk=submission_id, status=Submission.Status.PENDING).update(
+        inference_attempts=F("inference_attempts") + 1
+    )
+    if not counted:
+        return None
+    return Submission.objects.filter(pk=submission_id).values_list("inference_attempts", flat=True).first()
+
+
+def give_up_inference(submission_id: UUID | str, runs: int) -> None:
+    """Mark a submission whose every run ended without a prediction as failed, saying why (the admin shows it)."""
+    mark_submission_failed(
+        submission_id,
+        f"Not diagnosed: the inference worker stopped (killed, out of memory or crashed) during each of "
+        f"{runs} runs on this photo, so it was not tried again (MAX_INFERENCE_ATTEMPTS).",
+    )
 
 
 def mark_submission_failed(submission_id: UUID | str, error: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +12,32 @@ from classifier.models import District
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+#: The dates a filter may name. A day is turned into Kampala-time bounds and the day or week after
+#: it (``date.max`` + 1 day overflows, 0001-01-01 in UTC is year 0): a range far inside Python's and
+#: the databases' keeps every date a form error rather than a server error.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
+def _within_calendar(value: date) -> None:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise forms.ValidationError(
+            _("Choose a date from %(earliest)s to %(latest)s."),
+            code="out_of_range",
+            params={"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
+        )
+
+
+class DateField(forms.DateField):
+    """A date between :data:`EARLIEST_DATE` and :data:`LATEST_DATE`, picked with the browser's calendar."""
+
+    widget = DateInput
+    default_validators = [_within_calendar]
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "min": EARLIEST_DATE.isoformat(), "max": LATEST_DATE.isoformat()}
 
 
 def _label_choices(classes) -> list[tuple[str, str]]:
@@ -22,8 +50,8 @@ class DashboardFilterForm(forms.Form):
     district = forms.ChoiceField(
         label=_("District"), choices=[("", _("All districts"))] + list(District.choices), required=False
     )
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
     predicted = forms.ChoiceField(label=_("Model's answer"), required=False)
     status = forms.ChoiceField(label=_("Review"), required=False)
 
@@ -107,8 +135,8 @@ class BulkConfirmForm(forms.Form):
 class ReportForm(forms.Form):
     """The range and district of the disease report (the last 12 weeks by default)."""
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
     district = forms.ChoiceField(
         label=_("District"), choices=[("", _("All districts"))] + list(District.choices), required=False
     )
@@ -146,8 +174,8 @@ class LabelClassForm(forms.Form):
 class DateRangeForm(forms.Form):
     """An optional range of upload dates (the agreement page: all time by default)."""
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput)
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
 
     def clean(self):
         cleaned = super().clean()

@@ -213,6 +213,9 @@ CLASSIFIER_UNSURE_BELOW = env.float("CLASSIFIER_UNSURE_BELOW", default=0.6)
 REJECT_LABEL = NOT_POTATO_LEAF
 # A pending submission older than this is enqueued again by the sweeper.
 STALE_SUBMISSION_SECONDS = env.int("STALE_SUBMISSION_SECONDS", default=120)
+# Runs of the model on one photo that may end without a prediction (the worker killed, out of
+# memory, crashed) before the photo is marked failed and the farmer asked for another.
+MAX_INFERENCE_ATTEMPTS = env.int("MAX_INFERENCE_ATTEMPTS", default=3)
 
 # The officer's verdict by SMS. The site's public address makes the link in the message; a site
 # that serves a public host name must set it (system check ``webapp.E001``, webapp/checks.py).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -64,9 +64,12 @@ def _safe_cell(value):
 
 @officer_required
 @require_GET
-def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+def export_csv(request: HttpRequest) -> HttpResponse:
     """Every diagnosed submission matching the filters, with prediction and current label, streamed."""
     form = DashboardFilterForm(request.GET or None, classes=label_selectors.label_classes(), default_status="all")
+    if form.is_bound and not form.is_valid():  # never the whole table for a filter we could not read
+        errors = "; ".join(message for messages in form.errors.values() for message in messages)
+        return HttpResponseBadRequest(f"Bad filters: {errors}", content_type="text/plain; charset=utf-8")
     writer = csv.writer(_Echo())
     rows = (writer.writerow([_safe_cell(cell) for cell in row]) for row in reports.export_rows(form.filters()))
     filename = f"potato-submissions-{timezone.localdate().isoformat()}.csv"
