@@ -261,6 +261,11 @@ EXPORT_HEADER = [
     "reject_reason",
     "reviewed_by",
     "reviewed_at",
+    "photos",
+    "answer_kind",
+    "answer_labels",
+    "farmer_check",
+    "farmer_check_answer",
 ]
 
 
@@ -286,11 +291,17 @@ def export_rows(filters: QueueFilters, chunk_size: int = 2000) -> Iterator[list]
             "current__reject_reason",
             "current__created_by__username",
             "current__created_at",
+            "photo_count",
+            "answer_kind",
+            "answer_labels",
+            "submission__field_check",
+            "submission__field_check_answer",
         )
     )
     for row in queryset.iterator(chunk_size=chunk_size):
         sid, created, district, label, confidence, margin, unsure, number, top = row[:9]
-        action, officer, reason, who, when = row[9:]
+        action, officer, reason, who, when = row[9:14]
+        photos, kind, answered, check, check_answer = row[14:]
         yield [
             str(sid),
             timezone.localtime(created).isoformat(timespec="seconds") if created else "",
@@ -306,4 +317,9 @@ def export_rows(filters: QueueFilters, chunk_size: int = 2000) -> Iterator[list]
             reason or "",
             who or "",
             timezone.localtime(when).isoformat(timespec="seconds") if when else "",
+            photos,
+            kind,
+            ";".join(answered or []),
+            check or "",
+            check_answer or "",
         ]

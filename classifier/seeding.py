@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw
 from classifier.classes import NOT_POTATO_LEAF
 from classifier.decision import DecisionRule, diagnose
 from classifier.labels.services import REVIEW_STATUS_OF_ACTION
-from classifier.models import District, Label, ModelVersion, Prediction, Submission
+from classifier.models import District, Label, ModelVersion, Photo, Prediction, Submission
 from classifier.submissions.services import review_queue_key
 
 SEED_PREFIX = "seed/"
@@ -86,7 +86,7 @@ def seed_officer():
 
 
 def seeded_count() -> int:
-    return Submission.objects.filter(image__startswith=SEED_PREFIX).count()
+    return Submission.objects.filter(photos__position=0, photos__image__startswith=SEED_PREFIX).count()
 
 
 def seed_submissions(
@@ -113,19 +113,26 @@ def seed_submissions(
     made = 0
     while made < count:
         size = min(batch_size, count - made)
-        submissions, predictions, verdicts = [], [], []
+        submissions, photos, predictions, verdicts = [], [], [], []
         for _ in range(size):
             created = now - timedelta(seconds=rng.uniform(60, span))
             submission = Submission(
                 id=uuid.uuid4(),
-                image=rng.choice(images),
-                width=320,
-                height=240,
                 district=rng.choices(districts, district_weights)[0],
                 status=Submission.Status.DONE,
                 created_at=created,
                 updated_at=created,
                 completed_at=created + timedelta(seconds=2),
+            )
+            photos.append(
+                Photo(
+                    submission=submission,
+                    position=0,
+                    image=rng.choice(images),
+                    width=320,
+                    height=240,
+                    created_at=created,
+                )
             )
             truth = rng.choices(labels, weights)[0]
             alpha = np.full(len(labels), 0.6)
@@ -142,6 +149,9 @@ def seed_submissions(
                     top=diagnosis.top,
                     is_potato_leaf=diagnosis.is_potato_leaf,
                     is_unsure=diagnosis.is_unsure,
+                    answer_kind=diagnosis.kind,
+                    answer_labels=list(diagnosis.labels),
+                    photo_count=1,
                     queue_key=review_queue_key(
                         diagnosis.is_unsure, diagnosis.is_potato_leaf, diagnosis.confidence, created
                     ),
@@ -159,6 +169,7 @@ def seed_submissions(
                 predictions[-1].reviewed_label = verdict.label
         with transaction.atomic(), _keep_given_dates(Submission, "created_at", "updated_at"):
             Submission.objects.bulk_create(submissions)
+            Photo.objects.bulk_create(photos)
             with _keep_given_dates(Prediction, "created_at"):
                 Prediction.objects.bulk_create(predictions)
             Label.objects.bulk_create(verdicts)
@@ -182,8 +193,9 @@ def _verdict(submission: Submission, answer: str, truth: str, reject: str, offic
 
 def clear_seeded() -> int:
     """Remove every seeded submission (and its prediction, labels and heatmap)."""
-    ids = Submission.objects.filter(image__startswith=SEED_PREFIX).values("pk")
+    ids = Photo.objects.filter(position=0, image__startswith=SEED_PREFIX).values("submission_id")
     Label.objects.filter(submission__in=ids).update(replaces=None)
     Label.objects.filter(submission__in=ids).delete()
-    deleted, _ = Submission.objects.filter(image__startswith=SEED_PREFIX).delete()
+    deleted = Submission.objects.filter(pk__in=ids).count()
+    Submission.objects.filter(pk__in=ids).delete()
     return deleted

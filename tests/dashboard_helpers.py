@@ -7,7 +7,7 @@ from datetime import datetime
 from django.core.files.base import ContentFile
 
 from classifier.decision import Diagnosis
-from classifier.models import Prediction, Submission
+from classifier.models import Photo, Prediction, Submission
 from classifier.submissions import services as submission_services
 from tests.images import jpeg_bytes
 
@@ -26,10 +26,10 @@ def diagnosed(
     language: str = "",
     unsure: bool | None = None,
 ) -> Submission:
-    """A submission with a recorded prediction, as the inference worker leaves it."""
-    submission = Submission(district=district, width=64, height=48, phone=phone, language=language)
-    submission.image.save(f"{submission.id}.jpg", ContentFile(image or jpeg_bytes()), save=False)
+    """A case of one photo with a recorded prediction, as the inference worker leaves it."""
+    submission = Submission(district=district, phone=phone, language=language)
     submission.save(force_insert=True)
+    add_stored_photo(submission, image)
     if created_at is not None:
         Submission.objects.filter(pk=submission.pk).update(created_at=created_at)
         submission.refresh_from_db()
@@ -50,6 +50,19 @@ def diagnosed(
     )
     submission_services.record_prediction(submission, version, diagnosis, inference_ms=10)
     return Submission.objects.select_related("prediction").get(pk=submission.pk)
+
+
+def add_stored_photo(submission: Submission, image: bytes | None = None) -> Photo:
+    """One more photo stored on a case (no model run)."""
+    position = Photo.objects.filter(submission=submission).count()
+    photo = Photo(submission=submission, position=position, width=64, height=48)
+    photo.image.save(f"{submission.id}-{position}.jpg", ContentFile(image or jpeg_bytes()), save=False)
+    photo.save(force_insert=True)
+    return photo
+
+
+def first_photo(submission) -> Photo:
+    return Photo.objects.get(submission_id=submission.pk, position=0)
 
 
 def prediction_of(submission) -> Prediction:

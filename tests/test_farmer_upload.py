@@ -150,4 +150,5 @@ def test_real_photo_upload_keeps_its_pixels(client):
     path = heldout_photos("late_blight", 1)[0]
     response = client.post("/api/v1/submissions", {"image": photo(path.read_bytes(), path.name)})
     submission = Submission.objects.get(pk=response.json()["id"])
-    assert (submission.width, submission.height) == (256, 256)
+    stored = submission.photos.get()
+    assert (stored.width, stored.height) == (256, 256)

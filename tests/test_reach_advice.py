@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
 
 from classifier.advice import selectors as advice_selectors
 from classifier.advice.defaults import ADVICE, ADVICE_KEYS, UNSURE
 from classifier.decision import Diagnosis
 from classifier.models import Advice, AdviceStep, Submission
 from classifier.submissions import services as submission_services
+from tests.dashboard_helpers import add_stored_photo
 from tests.images import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
 
 
 def diagnosed(model_version, label="late_blight", confidence=0.93, is_unsure=False) -> Submission:
-    submission = Submission(width=64, height=48)
-    submission.image.save(f"{submission.id}.jpg", ContentFile(jpeg_bytes()), save=False)
+    submission = Submission()
     submission.save()
+    add_stored_photo(submission, jpeg_bytes())
     top = [{"label": label, "confidence": confidence}, {"label": "healthy", "confidence": 1 - confidence}]
     diagnosis = Diagnosis(label, confidence, top, label != "not_potato_leaf", is_unsure, confidence - 0.05)
     submission_services.record_prediction(submission, model_version, diagnosis, inference_ms=5.0)

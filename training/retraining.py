@@ -30,6 +30,7 @@ from classifier.registry import selectors as registry_selectors
 from classifier.registry import services as registry_services
 from classifier.registry.model_files import path_sha256
 from classifier.registry.promotion import FieldComparison, ModelEvidence, PromotionPolicy, decide_promotion
+from classifier.thumbnails import photo_key
 from training import selectors, services
 from training.datasets import LabelledImage, hash_fraction, list_class_images
 from training.field.data import Pools
@@ -293,17 +294,17 @@ def retraining_config(cache_dir: Path | None = None) -> FieldTrainingConfig:
 
 
 def gather_retraining_data(config: FieldTrainingConfig, upload_dir: Path) -> RetrainingData:
-    """The base lab and field photos, plus every photo officers confirmed, corrected or rejected as
-    not a potato leaf, which joins the field pool. Officer-labelled photos are split by a hash of
-    their content: a fixed share goes to the evaluation set, never to training (nor does a field
-    photo with the same content)."""
+    """The base lab and field photos, plus every usable photo of each case officers confirmed, corrected
+    or rejected as not a potato leaf (each with its case's label), which join the field pool. Cases are
+    split by a hash of the case's id, so a case's photos are all on one side: a fixed share goes to the
+    evaluation set, never to training (nor does a field photo with the same content as one of them)."""
     uploads_train, uploads_evaluation = [], []
     for label in label_selectors.current_labels().iterator():
-        item = _export_upload(label, upload_dir)
-        if hash_fraction(item.sha256, "evaluation") < settings.RETRAIN_EVALUATION_FRACTION:
-            uploads_evaluation.append(item)
+        items = _export_upload(label, upload_dir)
+        if hash_fraction(str(label.submission_id), "evaluation") < settings.RETRAIN_EVALUATION_FRACTION:
+            uploads_evaluation += items
         else:
-            uploads_train.append(item)
+            uploads_train += items
 
     # A class new to every collection joins once officers labelled enough photos of it.
     known = {item.label for item in list_base_images(config)} | {settings.REJECT_LABEL}
@@ -342,19 +343,25 @@ class ExportedUpload:
     sha256: str
 
 
-def _export_upload(label, upload_dir: Path) -> ExportedUpload:
-    """Copy a labelled submission's photo out of media storage into the run's folder."""
-    submission = label.submission
-    with default_storage.open(submission.image.name, "rb") as source:
-        content = source.read()
-    target = upload_dir / label.label / f"{submission.pk}.jpg"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
-    return ExportedUpload(
-        LabelledImage(target, label.label, source="field"),
-        f"submission:{submission.pk}",
-        hashlib.sha256(content).hexdigest(),
-    )
+def _export_upload(label, upload_dir: Path) -> list[ExportedUpload]:
+    """Copy a labelled case's usable photos out of media storage into the run's folder, each its own
+    file labelled with the case's label (``<case id>.jpg`` for the first, ``<case id>-<n>.jpg`` after)."""
+    exported = []
+    for photo in label_selectors.training_photos(label.submission_id):
+        with default_storage.open(photo.image.name, "rb") as source:
+            content = source.read()
+        stem = photo_key(label.submission_id, photo.position)
+        target = upload_dir / label.label / f"{stem}.jpg"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        exported.append(
+            ExportedUpload(
+                LabelledImage(target, label.label, source="field"),
+                f"submission:{stem}",
+                hashlib.sha256(content).hexdigest(),
+            )
+        )
+    return exported
 
 
 def evaluation_set_for(items: list[dict]) -> EvaluationSet:
@@ -382,7 +389,7 @@ def _snapshot_entry(item: LabelledImage) -> dict:
 
 
 def _relative(path: Path) -> str:
-    """Data photos by their path under DATA_ROOT; uploads by their submission id."""
+    """Data photos by their path under DATA_ROOT; uploads by their case id (and position after the first)."""
     path = Path(path)
     try:
         return str(path.relative_to(settings.DATA_ROOT))

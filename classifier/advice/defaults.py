@@ -230,6 +230,7 @@ def field_check_for(answer_labels: list[str] | tuple[str, ...]) -> str:
             return name
     return ""
 
+
 # The answers a farmer can get, in the order the admin lists them.
 ADVICE_KEYS = list(ADVICE)
 

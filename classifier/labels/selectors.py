@@ -6,12 +6,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from classifier.models import (
     Label,
     LabelClass,
+    Photo,
     Prediction,
     Submission,
 )
@@ -105,10 +106,12 @@ def queue_neighbours(filters: QueueFilters, prediction: Prediction) -> tuple[UUI
 
 
 def submission_for_review(submission_id: UUID | str) -> Submission | None:
-    """One submission with its prediction, model version and heatmap, in one query."""
+    """One case with its prediction, model version and heatmap (one query) and its photos (one more)."""
     try:
-        return Submission.objects.select_related("prediction__model_version", "heatmap__model_version").get(
-            pk=submission_id
+        return (
+            Submission.objects.select_related("prediction__model_version", "heatmap__model_version")
+            .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("position")))
+            .get(pk=submission_id)
         )
     except (Submission.DoesNotExist, ValueError):
         return None
@@ -131,15 +134,18 @@ def heatmap_image_name(submission_id: UUID | str) -> str | None:
 
 
 def current_labels(usable_only: bool = True) -> QuerySet[Label]:
-    """The current officer label of every reviewed submission: what retraining learns from.
+    """The current officer label of every reviewed case: what retraining learns from.
 
-    Each row has ``submission`` (with ``image``) and ``label``; ``usable_only`` drops photos rejected
-    as unusable (they have no class). Example for a training set::
-
-        for label in current_labels().iterator():
-            yield default_storage.path(label.submission.image.name), label.label
+    Each row has ``submission`` and ``label``; ``usable_only`` drops cases rejected as unusable (they have
+    no class). Every photo of a case the officer did not mark unusable trains with its label
+    (:func:`training_photos`).
     """
     queryset = Label.objects.filter(is_current=True).select_related("submission")
     if usable_only:
         queryset = queryset.exclude(label="")
     return queryset.order_by("created_at", "id")
+
+
+def training_photos(submission_id: UUID | str) -> QuerySet[Photo]:
+    """The photos of a labelled case that train with its label: all but those marked unusable."""
+    return Photo.objects.filter(submission_id=submission_id, is_unusable=False).order_by("position")

@@ -65,3 +65,7 @@ def photo_image_name(submission_id: UUID | str, position: int = 0) -> str | None
         )
     except ValueError:
         return None
+
+
+def photo_id(submission_id: UUID | str, position: int) -> int | None:
+    return Photo.objects.filter(submission_id=submission_id, position=position).values_list("pk", flat=True).first()

@@ -133,16 +133,18 @@ def record_prediction(submission: Submission, version: ModelVersion, diagnosis: 
         usable = Photo.objects.filter(submission_id=submission_id, is_unusable=False).count()
         if usable and usable != diagnosis.photos:
             return False
-        Prediction.objects.update_or_create(submission_id=submission_id, defaults=_prediction_fields(
-            submission, version, diagnosis, inference_ms
-        ))
+        Prediction.objects.update_or_create(
+            submission_id=submission_id, defaults=_prediction_fields(submission, version, diagnosis, inference_ms)
+        )
         Submission.objects.filter(pk=submission_id).update(
             status=Submission.Status.DONE, completed_at=now, error="", updated_at=now
         )
     return True
 
 
-def _prediction_fields(submission: Submission, version: ModelVersion, diagnosis: Diagnosis, inference_ms: float) -> dict:
+def _prediction_fields(
+    submission: Submission, version: ModelVersion, diagnosis: Diagnosis, inference_ms: float
+) -> dict:
     """What a prediction stores of a diagnosis, with the copies the officers' queue and reports read."""
     return {
         "model_version": version,
@@ -193,9 +195,9 @@ def mark_photo_unusable(photo_id: int, user, unusable: bool = True) -> Photo:
     submission = photo.submission
     prediction = Prediction.objects.filter(submission_id=submission.pk).select_related("model_version").first()
     usable = list(
-        Photo.objects.filter(
-            submission_id=submission.pk, is_unusable=False, probabilities__isnull=False
-        ).order_by("position")
+        Photo.objects.filter(submission_id=submission.pk, is_unusable=False, probabilities__isnull=False).order_by(
+            "position"
+        )
     )
     if submission.status == Submission.Status.PENDING:
         transaction.on_commit(lambda: enqueue_inference(submission.pk))

@@ -1,8 +1,9 @@
 // The photos on this phone ("my photos"), in IndexedDB, and the queue of photos taken without
 // network. Used by the upload page and by the service worker (Background Sync): the same code
 // sends the queue, one sender at a time (Web Locks), so a photo is never sent twice.
-// An item: {localId, createdAt, status: waiting|pending|done|failed, blob (while waiting),
-// thumb, district, submissionId, url, name, unsure, percent, error}.
+// An item is a case: {localId, createdAt, status: waiting|pending|done|failed, blobs (its photos, while
+// waiting; older items have one blob), photos (how many), thumb, district, submissionId, url, name,
+// unsure, percent, error}.
 (function (root) {
   "use strict";
   var DB_NAME = "leaf-doctor";
@@ -71,7 +72,7 @@
   // A refused phone number never costs the photo: it is sent again without the number.
   function send(item, api) {
     var data = new FormData();
-    data.append("image", item.blob, "leaf.jpg");
+    (item.blobs || [item.blob]).forEach(function (blob, i) { data.append("image", blob, "leaf-" + (i + 1) + ".jpg"); });
     data.append("district", item.district || "");
     data.append("phone", item.phone || "");
     return fetch(api, { method: "POST", body: data, credentials: "same-origin" }).then(function (response) {
@@ -92,6 +93,7 @@
           throw new Error("server answered " + response.status);
         }
         delete item.blob;
+        delete item.blobs;
         delete item.phone;  // the server has it now; the phone keeps no copy
         return put(item).then(function () { notify(item); return item; });
       });
@@ -138,7 +140,13 @@
             item.status = body.status;
             item.review = review;
             var prediction = body.prediction;
-            if (prediction) {
+            var answer = body.answer;  // what the farmer was told: no percentage unless one diagnosis
+            if (answer) {
+              item.name = answer.title;
+              item.unsure = answer.kind === "not_sure" || answer.kind === "not_potato_leaf";
+              item.percent = answer.kind === "diagnosis" && prediction ? Math.round(100 * prediction.confidence) : 0;
+              item.photos = answer.photos;
+            } else if (prediction) {
               item.name = prediction.display_name;
               item.unsure = prediction.is_unsure || !prediction.is_potato_leaf;
               item.percent = Math.round(100 * prediction.confidence);

@@ -1,7 +1,9 @@
-// The upload page: shrinks the photo in the browser (longest side 800 px, JPEG quality 0.8, about
-// 100 KB instead of 3-5 MB) and sends it with a progress bar. Without network the photo waits on
-// the phone (store.js) and is sent by itself when the network returns; the answer opens then.
-// "My photos" lists the photos sent from this phone. Without JavaScript the plain form works.
+// The upload page: a case of 1 to 6 photos (several chosen at once, or "Add another leaf" one by one).
+// Each photo is shrunk in the browser (longest side 800 px, JPEG quality 0.8, about 100 KB instead of
+// 3-5 MB); the case is sent in one request, each photo with its own progress bar. Without network the
+// case waits on the phone with its photos (store.js) and is sent by itself when the network returns;
+// the answer opens then. "My photos" lists the cases sent from this phone. Without JavaScript the
+// plain form works (several photos can be chosen in its file input).
 (function () {
   "use strict";
   var form = document.getElementById("upload-form");
@@ -21,6 +23,11 @@
   var waitingText = document.getElementById("waiting-text");
   var section = document.getElementById("my-photos");
   var list = document.getElementById("photo-list");
+  var caseList = document.getElementById("case-list");
+  var addLeaf = document.getElementById("add-leaf");
+  var added = []; // photos added one by one with "Add another leaf"
+  var bars = [];  // each photo's progress bar, in the order they are sent
+  var MAX_PHOTOS = 6;
   var MAX_SIDE = 800;
   var QUALITY = 0.8;
   var THUMB_SIDE = 96;
@@ -37,12 +44,58 @@
     button.disabled = false;
   }
 
-  input.addEventListener("change", function () {
-    var file = input.files && input.files[0];
-    if (!file || !window.URL) return;
-    preview.src = URL.createObjectURL(file);
-    preview.hidden = false;
+  function chosen() {
+    var files = [];
+    for (var i = 0; input.files && i < input.files.length; i++) files.push(input.files[i]);
+    return files.concat(added);
+  }
+
+  // The case's photos, each with a small preview and its own progress bar.
+  function showCase() {
+    var files = chosen();
+    caseList.textContent = "";
+    bars = [];
+    files.forEach(function (file) {
+      var li = document.createElement("li");
+      if (window.URL) {
+        var img = document.createElement("img");
+        img.src = URL.createObjectURL(file);
+        img.alt = "";
+        li.appendChild(img);
+      }
+      var box = document.createElement("div");
+      box.className = "progress";
+      var fill = document.createElement("div");
+      fill.className = "progress-bar";
+      fill.style.width = "0";
+      box.appendChild(fill);
+      li.appendChild(box);
+      bars.push(fill);
+      caseList.appendChild(li);
+    });
+    caseList.hidden = files.length === 0;
+    preview.hidden = true;
+    addLeaf.hidden = files.length >= MAX_PHOTOS;
     errorBox.hidden = true;
+  }
+
+  input.required = false; // photos may come from "Add another leaf" alone; the submit handler checks
+  input.addEventListener("change", showCase);
+  addLeaf.hidden = false;
+  addLeaf.addEventListener("click", function () {
+    var more = document.createElement("input");
+    more.type = "file";
+    more.accept = "image/*";
+    more.setAttribute("capture", "environment");
+    more.className = "visually-hidden-file";
+    more.setAttribute("data-added-leaf", "");
+    more.addEventListener("change", function () {
+      if (more.files && more.files[0] && chosen().length < MAX_PHOTOS) added.push(more.files[0]);
+      more.remove();
+      showCase();
+    });
+    form.appendChild(more);
+    more.click();
   });
 
   function draw(bitmap, maxSide) {
@@ -71,18 +124,31 @@
     });
   }
 
+  // Each photo's bar from the bytes sent so far: the photos go in order, one after the other.
+  function showProgress(loaded, total, blobs) {
+    bar.style.width = Math.round((100 * loaded) / total) + "%";
+    var sizes = blobs.map(function (blob) { return blob.size; });
+    var rest = total - sizes.reduce(function (a, b) { return a + b; }, 0); // the form's other fields
+    var start = Math.max(0, rest / 2);
+    sizes.forEach(function (size, i) {
+      var done = Math.min(1, Math.max(0, (loaded - start) / (size || 1)));
+      if (bars[i]) bars[i].style.width = Math.round(100 * done) + "%";
+      start += size;
+    });
+  }
+
   // Resolves {status, body} when the server answered; rejects when there is no network.
-  function send(blob, fields) {
+  function send(blobs, fields) {
     return new Promise(function (resolve, reject) {
       var data = new FormData();
-      data.append("image", blob, "leaf.jpg");
+      blobs.forEach(function (blob, i) { data.append("image", blob, "leaf-" + (i + 1) + ".jpg"); });
       data.append("district", fields.district);
       data.append("phone", fields.phone);
       var request = new XMLHttpRequest();
       request.open("POST", api);
       request.timeout = 120000;
       request.upload.onprogress = function (e) {
-        if (e.lengthComputable) bar.style.width = Math.round((100 * e.loaded) / e.total) + "%";
+        if (e.lengthComputable) showProgress(e.loaded, e.total, blobs);
       };
       request.onload = function () {
         var body = {};
@@ -94,15 +160,17 @@
     });
   }
 
-  function queue(photo, fields) {
+  function queue(photos, fields) {
     if (!store) return showError(text("waiting", "No network. Please try again when you have signal."));
-    return store.save({ status: "waiting", blob: photo.blob, thumb: photo.thumb, district: fields.district,
+    return store.save({ status: "waiting", blobs: photos.map(function (p) { return p.blob; }),
+      thumb: photos[0].thumb, photos: photos.length, district: fields.district,
       phone: fields.phone }).then(function (item) {
       queuedHere[item.localId] = true;
       progress.hidden = true;
       button.disabled = false;
       input.value = "";
-      preview.hidden = true;
+      added = [];
+      showCase();
       askForSync();
       retryLater();
       return render();
@@ -110,8 +178,8 @@
   }
 
   form.addEventListener("submit", function (event) {
-    var file = input.files && input.files[0];
-    if (!file) return; // let the server say what is missing
+    var files = chosen();
+    if (!files.length) return; // let the server say what is missing
     event.preventDefault();
     var fields = { district: form.elements.district.value, phone: form.elements.phone.value };
     button.disabled = true;
@@ -119,20 +187,21 @@
     progress.hidden = false;
     progressText.textContent = text("preparing", "Preparing photo…");
     bar.style.width = "0";
-    shrink(file).then(function (photo) {
-      if (navigator.onLine === false && store) return queue(photo, fields);
+    Promise.all(files.map(shrink)).then(function (photos) {
+      if (navigator.onLine === false && store) return queue(photos, fields);
       progressText.textContent = text("sending", "Sending photo…");
-      return send(photo.blob, fields).then(function (answer) {
+      var blobs = photos.map(function (p) { return p.blob; });
+      return send(blobs, fields).then(function (answer) {
         if (answer.status === 202 && answer.body.url) {
           var kept = store ? store.save({ status: "pending", submissionId: answer.body.id, url: answer.body.url,
-            thumb: photo.thumb, district: fields.district }) : Promise.resolve();
+            thumb: photos[0].thumb, photos: photos.length, district: fields.district }) : Promise.resolve();
           return kept.catch(function () {}).then(function () { window.location.assign(answer.body.url); });
         }
         if (answer.status >= 400 && answer.status < 500) {
           return showError(answer.body.error || text("uploadFailed", "Sending failed. Please try again."));
         }
-        return queue(photo, fields); // the server is down: the photo waits like an offline one
-      }, function () { return queue(photo, fields); });
+        return queue(photos, fields); // the server is down: the case waits like an offline one
+      }, function () { return queue(photos, fields); });
     });
   });
 
@@ -187,6 +256,7 @@
     var label = document.createElement(item.url ? "a" : "span");
     if (item.url) label.href = item.url;
     label.textContent = describe(item);
+    if (item.photos > 1) date.textContent += " · " + item.photos + " ×";
     info.appendChild(date);
     info.appendChild(document.createElement("br"));
     info.appendChild(label);

@@ -62,6 +62,9 @@ def present_review(submission: Submission, classes: list[LabelClass], history: l
     return {
         "submission": submission,
         "prediction": prediction,
+        "photos": list(submission.photos.all()),
+        "answer_display": answer_display(prediction),
+        "field_check": field_check_display(submission),
         "predicted_display": short_name(prediction.label),
         "percent": percent(prediction.confidence),
         "margin_percent": percent(prediction.margin),
@@ -74,6 +77,22 @@ def present_review(submission: Submission, classes: list[LabelClass], history: l
         "history": history,
         "reject_reasons": Label.RejectReason,
     }
+
+
+def answer_display(prediction) -> str:
+    """What the farmer was told, for officers."""
+    if prediction.answer_kind == "one_of":
+        return "Leaf blight: early or late"
+    if prediction.answer_kind == "not_sure":
+        return "not sure"
+    return " or ".join(short_name(label) for label in prediction.answer_labels) or short_name(prediction.label)
+
+
+def field_check_display(submission: Submission) -> str:
+    """The farmer's own check and her answer ("" when she gave none)."""
+    if not submission.field_check_answer:
+        return ""
+    return f"{submission.get_field_check_display()}: {submission.get_field_check_answer_display()}"
 
 
 def colour_for(name: str, index: int) -> str:

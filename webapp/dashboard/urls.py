@@ -14,6 +14,7 @@ urlpatterns = [
     path("s/<uuid:submission_id>/", queue.review, name="review"),
     path("s/<uuid:submission_id>/label", queue.label, name="label"),
     path("s/<uuid:submission_id>/photo", media.image, name="image"),
+    path("s/<uuid:submission_id>/unusable", queue.mark_unusable, name="mark-unusable"),
     path("s/<uuid:submission_id>/thumb", media.thumbnail, name="thumbnail"),
     path("s/<uuid:submission_id>/heatmap", media.heatmap, name="heatmap"),
     path("s/<uuid:submission_id>/heatmap.jpg", media.heatmap_image, name="heatmap-image"),

@@ -125,8 +125,10 @@ def present_submission(submission: Submission) -> dict:
         context["kind"] = kind
         context["advice"] = answer_advice(stored)
         context["no_diagnosis"] = kind != AnswerKind.DIAGNOSIS
-        context["tone"] = "sick" if kind == AnswerKind.ONE_OF else (
-            "unsure" if context["no_diagnosis"] else TONES.get(prediction["label"], "sick")
+        context["tone"] = (
+            "sick"
+            if kind == AnswerKind.ONE_OF
+            else ("unsure" if context["no_diagnosis"] else TONES.get(prediction["label"], "sick"))
         )
         context["top"] = [
             {"name": display_name(entry["label"]), "percent": round(100 * entry["confidence"])}

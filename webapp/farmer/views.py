@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.utils.cache import patch_cache_control
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -40,7 +40,9 @@ def submission(request: HttpRequest, submission_id) -> HttpResponse:
 
 
 def _result(request: HttpRequest, found, status: int = 200, error: str = "") -> HttpResponse:
-    return render(request, "farmer/submission.html", {"result": present_submission(found), "error": error}, status=status)
+    return render(
+        request, "farmer/submission.html", {"result": present_submission(found), "error": error}, status=status
+    )
 
 
 @require_POST

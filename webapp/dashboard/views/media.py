@@ -1,4 +1,5 @@
-"""Photos for signed-in officers only: the full photo, its thumbnail, and its heatmap."""
+"""Photos for signed-in officers only: a case's photos (``?n=`` picks one, the first by default), their
+thumbnails, and the heatmap."""
 
 from __future__ import annotations
 
@@ -36,10 +37,17 @@ def _file_response(name: str, max_age: int) -> FileResponse:
     return response
 
 
+def _position(request: HttpRequest) -> int:
+    try:
+        return max(0, int(request.GET.get("n", 0)))
+    except ValueError:
+        raise Http404("No such photo") from None
+
+
 @officer_required
 @require_GET
 def image(request: HttpRequest, submission_id) -> HttpResponse:
-    name = submission_selectors.submission_image_name(submission_id)
+    name = submission_selectors.photo_image_name(submission_id, _position(request))
     if not name:
         raise Http404("No such photo")
     return _file_response(name, max_age=3600)
@@ -48,11 +56,12 @@ def image(request: HttpRequest, submission_id) -> HttpResponse:
 @officer_required
 @require_GET
 def thumbnail(request: HttpRequest, submission_id) -> HttpResponse:
-    name = submission_selectors.submission_image_name(submission_id)
+    position = _position(request)
+    name = submission_selectors.photo_image_name(submission_id, position)
     if not name:
         raise Http404("No such photo")
     try:
-        thumb = ensure_thumbnail(submission_id, name)
+        thumb = ensure_thumbnail(submission_id, name, position)
     except (OSError, ValueError):  # a missing or unreadable original
         raise Http404("No thumbnail") from None
     return _file_response(thumb, max_age=7 * 24 * 3600)

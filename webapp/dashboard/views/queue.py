@@ -1,4 +1,5 @@
-"""Officers' dashboard: the review queue, one photo's review page, and the actions on them."""
+"""Officers' dashboard: the review queue (one card per case), one case's review page, and the actions on
+them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from classifier.labels import selectors as label_selectors
 from classifier.labels import services as label_services
 from classifier.labels.heatmaps import heatmap_state
+from classifier.submissions import selectors as submission_selectors
+from classifier.submissions import services as submission_services
 from webapp.dashboard.access import admin_required, is_dashboard_admin, officer_required
 from webapp.dashboard.forms import BulkConfirmForm, DashboardFilterForm, LabelClassForm, LabelForm
 from webapp.dashboard.presenters import filter_query, present_review, short_name
@@ -72,7 +75,7 @@ def bulk_confirm(request: HttpRequest) -> HttpResponse:
             messages.warning(
                 request,
                 f"{done.not_answered} photo{pluralize(done.not_answered)} left unconfirmed: the farmer was told "
-                "\"not sure\", so the model's guess was never an answer. Open each one and give your own verdict.",
+                '"not sure", so the model\'s guess was never an answer. Open each one and give your own verdict.',
             )
     else:
         messages.error(request, " ".join(form.non_field_errors()))
@@ -132,6 +135,25 @@ def label(request: HttpRequest, submission_id) -> HttpResponse:
         messages.info(request, "That was the last photo in this queue.")
         return redirect(_with_query(reverse("dashboard:queue"), query))
     return redirect(_with_query(reverse("dashboard:review", args=[next_id]), query))
+
+
+@officer_required
+@require_POST
+def mark_unusable(request: HttpRequest, submission_id) -> HttpResponse:
+    """Mark one photo of the case unusable (or usable again): it leaves the case's answer and retraining."""
+    query = request.POST.get("q", "")
+    try:
+        position = int(request.POST.get("position", ""))
+    except ValueError:
+        raise Http404("No such photo") from None
+    photo = submission_selectors.photo_id(submission_id, position)
+    if photo is None:
+        raise Http404("No such photo")
+    unusable = request.POST.get("unusable", "1") == "1"
+    submission_services.mark_photo_unusable(photo, request.user, unusable)
+    state = "unusable: left out of the answer and of retraining" if unusable else "usable again"
+    messages.success(request, f"Photo {position + 1} marked {state}.")
+    return redirect(_with_query(reverse("dashboard:review", args=[submission_id]), query))
 
 
 @officer_required
