@@ -29,7 +29,7 @@ def test_upload_page_has_camera_control(client):
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'accept="image/*"' in html and 'capture="environment"' in html
+    assert 'accept="image/*"' in html and 'capture="environment"' in html and " multiple " in html
     for district in ("Rubanda", "Kabale", "Kisoro"):
         assert district in html
 
