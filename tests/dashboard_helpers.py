@@ -25,11 +25,14 @@ def diagnosed(
     phone: str = "",
     language: str = "",
     unsure: bool | None = None,
+    kind: str = "",
+    photos: int = 1,
 ) -> Submission:
     """A case of one photo with a recorded prediction, as the inference worker leaves it."""
     submission = Submission(district=district, phone=phone, language=language)
     submission.save(force_insert=True)
-    add_stored_photo(submission, image)
+    for _ in range(photos):
+        add_stored_photo(submission, image)
     if created_at is not None:
         Submission.objects.filter(pk=submission.pk).update(created_at=created_at)
         submission.refresh_from_db()
@@ -47,6 +50,9 @@ def diagnosed(
         is_potato_leaf=label != version.reject_label,
         is_unsure=confidence < 0.6 if unsure is None else unsure,
         margin=margin,
+        kind=kind,
+        labels=("early_blight", "late_blight") if kind == "one_of" else (),
+        photos=photos,
     )
     submission_services.record_prediction(submission, version, diagnosis, inference_ms=10)
     return Submission.objects.select_related("prediction").get(pk=submission.pk)

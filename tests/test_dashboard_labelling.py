@@ -10,6 +10,7 @@ from classifier.labels import selectors as label_selectors
 from classifier.labels import services as label_services
 from classifier.models import Heatmap, Label, LabelClass, Prediction, SmsMessage
 from tests.dashboard_helpers import (
+    add_stored_photo,
     diagnosed,
     prediction_of,
     without_keras_file,
@@ -254,3 +255,52 @@ def test_heatmap_task_is_routed_to_the_training_queue():
     route = app.amqp.router.route({}, "classifier.tasks.compute_heatmap", (), {})
     assert route["queue"].name == "training"
     assert app.amqp.router.route({}, "classifier.tasks.diagnose_submission", (), {})["queue"].name == "inference"
+
+
+def test_bulk_confirm_skips_a_leaf_blight_early_or_late(client, officer, active_model):
+    """ "Early or late blight" named no single label: the model's leading label was never the answer."""
+    pair = diagnosed(active_model, label="late_blight", confidence=0.7, unsure=True, kind="one_of", photos=3)
+    given = diagnosed(active_model, label="healthy", confidence=0.99, unsure=False)
+    assert prediction_of(pair).answer_kind == "one_of" and prediction_of(pair).photo_count == 3
+    client.force_login(officer)
+    grid = client.get(reverse("dashboard:queue")).content.decode()
+    assert f'value="{pair.pk}"' not in grid and "3 photos" in grid and "early or late blight" in grid
+    client.post(reverse("dashboard:bulk-confirm"), {"ids": [str(pair.pk), str(given.pk)]})
+    assert {lbl.submission_id for lbl in label_selectors.current_labels()} == {given.pk}
+
+
+def test_the_verdict_labels_every_usable_photo_of_the_case_for_retraining(client, officer, active_model, tmp_path):
+    from training.retraining import _export_upload
+
+    case = diagnosed(active_model, label="late_blight", confidence=0.9, photos=3)
+    client.force_login(officer)
+    page = client.get(reverse("dashboard:review", args=[case.pk])).content.decode()
+    assert page.count('<li class="case-photo') == 3 and "3 photos" in page
+    response = client.post(reverse("dashboard:mark-unusable", args=[case.pk]), {"position": "1", "unusable": "1"})
+    assert response.status_code == 302
+    assert "unusable" in client.get(reverse("dashboard:review", args=[case.pk])).content.decode()
+    label(client, case, label="early_blight")
+    current = label_selectors.current_labels().get(submission=case)
+    exported = _export_upload(current, tmp_path)
+    assert [item.key for item in exported] == [f"submission:{case.pk}", f"submission:{case.pk}-2"]
+    assert {item.image.label for item in exported} == {"early_blight"}
+    assert sorted(p.name for p in (tmp_path / "early_blight").iterdir()) == [f"{case.pk}-2.jpg", f"{case.pk}.jpg"]
+
+
+def test_a_photo_marked_unusable_leaves_the_cases_answer(officer, active_model):
+    """The case's answer is worked out again from the stored outputs of its usable photos."""
+    import numpy as np
+
+    from classifier.models import Photo
+    from classifier.submissions import services
+
+    case = diagnosed(active_model, photos=1)
+    second = add_stored_photo(case)
+    labels = list(active_model.labels)
+    one_hot = [np.eye(len(labels))[labels.index(name)] * 0.9 + 0.1 / len(labels) for name in ("healthy", "late_blight")]
+    for photo, probabilities in zip(Photo.objects.filter(submission=case).order_by("position"), one_hot, strict=True):
+        services.record_photo_probabilities(photo.pk, active_model, probabilities)
+    services.mark_photo_unusable(Photo.objects.get(submission=case, position=0).pk, officer)
+    prediction = prediction_of(case)
+    assert prediction.label == "late_blight" and prediction.photo_count == 1
+    assert Photo.objects.get(pk=second.pk).is_unusable is False

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from classifier.models import Submission
+from classifier.models import Photo, Submission
 from tests.images import heldout_photos, jpeg_bytes, noise_jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +152,67 @@ def test_real_photo_upload_keeps_its_pixels(client):
     submission = Submission.objects.get(pk=response.json()["id"])
     stored = submission.photos.get()
     assert (stored.width, stored.height) == (256, 256)
+
+
+# -- cases: 1 to 6 photos -----------------------------------------------------------------------
+
+
+def test_api_takes_a_case_of_three_photos(client, django_capture_on_commit_callbacks, monkeypatch):
+    enqueued = []
+    monkeypatch.setattr("classifier.submissions.services.enqueue_inference", enqueued.append)
+    paths = heldout_photos("late_blight", 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/submissions", {"image": [photo(p.read_bytes(), p.name) for p in paths]})
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "pending" and body["photos"] == 3 and body["url"] == f"/s/{body['id']}/"
+    assert list(Photo.objects.filter(submission_id=body["id"]).values_list("position", flat=True)) == [0, 1, 2]
+    assert enqueued == [Submission.objects.get().id]  # one case, one task
+
+
+def test_seven_photos_are_refused_and_nothing_is_stored(client, media_root):
+    before = stored_files(media_root)
+    response = client.post("/api/v1/submissions", {"image": [photo() for _ in range(7)]})
+    assert response.status_code == 400
+    body = response.json()
+    assert "at most 6 photos" in body["error"] and body["errors"]["image"] == [body["error"]]
+    assert not Submission.objects.exists() and stored_files(media_root) == before
+
+
+def test_a_bad_photo_among_three_refuses_the_case_and_stores_nothing(client, media_root):
+    before = stored_files(media_root)
+    response = client.post("/api/v1/submissions", {"image": [photo(), photo(half_a_jpeg()), photo()]})
+    assert response.status_code == 400 and "incomplete or damaged" in response.json()["error"]
+    assert not Submission.objects.exists() and not Photo.objects.exists() and stored_files(media_root) == before
+
+
+def test_a_photo_is_added_to_a_case_up_to_six(client, django_capture_on_commit_callbacks, monkeypatch, media_root):
+    monkeypatch.setattr("classifier.submissions.services.enqueue_inference", lambda sid: True)
+    before = len(stored_files(media_root))
+    case = client.post("/api/v1/submissions", {"image": photo()}).json()
+    Submission.objects.filter(pk=case["id"]).update(status="done")
+    url = reverse("api-submission-add-photo", args=[case["id"]])
+    for count in range(2, 7):
+        response = client.post(url, {"image": photo()})
+        assert response.status_code == 202 and response.json()["photos"] == count
+        assert response.json()["status"] == "pending"  # diagnosed again, over every photo
+    full = client.post(url, {"image": photo()})
+    assert full.status_code == 400 and "at most 6 photos" in full.json()["error"]
+    assert Photo.objects.filter(submission_id=case["id"]).count() == 6 and len(stored_files(media_root)) == before + 6
+    bad = client.post(reverse("api-submission-add-photo", args=[case["id"]]), {"image": photo(b"not a photo")})
+    assert bad.status_code == 400
+    missing = client.post(reverse("api-submission-add-photo", args=["00000000-0000-0000-0000-000000000000"]))
+    assert missing.status_code == 404
+
+
+def test_no_photo_is_added_once_an_officer_answered(client, officer, active_model):
+    from classifier.labels.services import label_submission
+    from tests.dashboard_helpers import diagnosed
+
+    case = diagnosed(active_model, unsure=True)
+    label_submission(case.pk, officer, "late_blight")
+    response = client.post(reverse("api-submission-add-photo", args=[case.pk]), {"image": photo()})
+    assert response.status_code == 400 and "already answered" in response.json()["error"]
+    page = client.post(reverse("submission-add-photo", args=[case.pk]), {"image": photo()})
+    assert page.status_code == 400 and "already answered" in page.content.decode()
+    assert Photo.objects.filter(submission=case).count() == 1

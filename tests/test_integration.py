@@ -62,3 +62,32 @@ def test_duplicate_deliveries_make_one_prediction(client, celery_worker_process,
     again = Prediction.objects.get(submission=submission)
     assert (again.created_at, again.inference_ms, again.label) == (first.created_at, first.inference_ms, first.label)
     assert Submission.objects.get(pk=submission.pk).completed_at == completed_at
+
+
+def test_a_case_of_three_photos_is_answered_by_the_worker_and_a_fourth_updates_it(
+    client, celery_worker_process, active_model
+):
+    """One case, three leaves, one answer over all three (the kind the version's rule gives for their
+    stored outputs); a leaf added later is answered over four."""
+    from classifier.models import Photo
+    from classifier.submissions.services import diagnose_stored
+
+    paths = heldout_photos("late_blight", 4)
+    parts = [SimpleUploadedFile(p.name, p.read_bytes(), content_type="image/jpeg") for p in paths[:3]]
+    response = client.post("/api/v1/submissions", {"image": parts, "district": "kabale"})
+    assert response.status_code == 202 and response.json()["photos"] == 3
+    case_id = response.json()["id"]
+    assert wait_for_status(case_id) == "done"
+    body = client.get(f"/api/v1/submissions/{case_id}").json()
+    photos = list(Photo.objects.filter(submission_id=case_id).order_by("position"))
+    assert len(photos) == 3 and all(photo.probabilities for photo in photos)
+    expected = diagnose_stored(active_model, photos)
+    assert body["answer"]["photos"] == 3 and body["answer"]["kind"] == expected.kind
+    assert body["answer"]["labels"] == list(expected.labels) and body["prediction"]["label"] == expected.label
+
+    more = SimpleUploadedFile(paths[3].name, paths[3].read_bytes(), content_type="image/jpeg")
+    added = client.post(f"/api/v1/submissions/{case_id}/photos", {"image": more})
+    assert added.status_code == 202 and added.json()["photos"] == 4
+    assert wait_for_status(case_id) == "done"
+    assert client.get(f"/api/v1/submissions/{case_id}").json()["answer"]["photos"] == 4
+    assert Prediction.objects.filter(submission_id=case_id).count() == 1

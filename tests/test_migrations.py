@@ -48,3 +48,48 @@ def test_a_migration_imports_no_live_project_code(path):
     imported = project_imports(ast.parse(path.read_text()))
     live = [name for name in imported if ".migrations." not in f"{name}." and name not in SCHEMA_REFERENCES]
     assert not live, f"{path.name} imports {live}: copy what it needs into the migration"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_single_photo_submission_becomes_a_case_of_one():
+    """0016 moves a submission's image to its first photo and records what the farmer was told."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("classifier", "0015_case_photos")], [("classifier", "0017_submission_photos_only")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    Submission, Prediction = old.get_model("classifier", "Submission"), old.get_model("classifier", "Prediction")
+    ModelVersion = old.get_model("classifier", "ModelVersion")
+    version = ModelVersion.objects.create(number=99, labels=["healthy", "late_blight"], model_file="m.tflite")
+    rows = {}
+    for name, unsure, potato in (("sure", False, True), ("unsure", True, True), ("turned_away", False, False)):
+        submission = Submission.objects.create(image=f"submissions/{name}.jpg", width=640, height=480)
+        Prediction.objects.create(
+            submission=submission,
+            model_version=version,
+            label="late_blight",
+            confidence=0.9,
+            margin=0.5,
+            top=[],
+            is_potato_leaf=potato,
+            is_unsure=unsure,
+        )
+        rows[name] = submission.pk
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        new = executor.loader.project_state(after).apps
+        Photo, Prediction = new.get_model("classifier", "Photo"), new.get_model("classifier", "Prediction")
+        photo = Photo.objects.get(submission_id=rows["sure"])
+        assert (photo.position, photo.image.name, photo.width, photo.height) == (0, "submissions/sure.jpg", 640, 480)
+        kinds = {name: Prediction.objects.get(pk=pk) for name, pk in rows.items()}
+        assert (kinds["sure"].answer_kind, kinds["sure"].answer_labels) == ("diagnosis", ["late_blight"])
+        assert (kinds["unsure"].answer_kind, kinds["unsure"].answer_labels) == ("not_sure", [])
+        assert kinds["turned_away"].answer_kind == "not_potato_leaf"
+        assert all(prediction.photo_count == 1 for prediction in kinds.values())
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())

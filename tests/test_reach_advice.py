@@ -119,3 +119,50 @@ def test_a_not_sure_answer_shows_no_disease_percentage_and_the_api_says_what_the
     assert answer == {"kind": "diagnosis", "labels": ["late_blight"], "title": "Late blight", "photos": 1}
     away = diagnosed(active_model, label="not_potato_leaf", confidence=0.9)
     assert client.get(f"/api/v1/submissions/{away.id}").json()["answer"]["kind"] == "not_potato_leaf"
+
+
+def test_the_farmers_own_check_picks_the_advice_and_reaches_the_officer_and_the_csv(client, active_model, officer):
+    """A late-blight answer offers the blight check; "no" (dry rings, no mould) shows the early-blight
+    advice, keeps the model's label, and is stored for the officer and the CSV."""
+    from django.urls import reverse
+
+    from tests.dashboard_helpers import diagnosed as diagnosed_case
+
+    case = diagnosed_case(active_model, label="late_blight", confidence=0.97, unsure=False)
+    page = client.get(reverse("submission", args=[case.pk])).content.decode()
+    assert 'id="field-check"' in page and "white mould" in page and "CABI Plantwise" in page
+    assert client.post(reverse("submission-check", args=[case.pk]), {"answer": "maybe"}).status_code == 400
+    response = client.post(reverse("submission-check", args=[case.pk]), {"answer": "no"})
+    assert response.status_code == 302
+    page = client.get(reverse("submission", args=[case.pk])).content.decode()
+    early_first_step = str(ADVICE["early_blight"].steps[0].text)
+    assert early_first_step in page and 'id="diagnosis">Late blight<' in page  # advice branches, label stays
+    assert client.get(reverse("api-submission-detail", args=[case.pk])).json()["prediction"]["label"] == "late_blight"
+    client.force_login(officer)
+    review = client.get(reverse("dashboard:review", args=[case.pk])).content.decode()
+    assert "Late or early blight: No" in review
+    csv_text = b"".join(client.get(reverse("dashboard:export")).streaming_content).decode()
+    header, row = csv_text.splitlines()[:2]
+    assert header.endswith("photos,answer_kind,answer_labels,farmer_check,farmer_check_answer")
+    assert row.endswith("1,diagnosis,late_blight,blight,no")
+
+
+def test_a_leaf_blight_early_or_late_answer_has_advice_for_both(client, active_model):
+    from django.urls import reverse
+
+    from tests.dashboard_helpers import diagnosed as diagnosed_case
+
+    case = diagnosed_case(active_model, label="late_blight", confidence=0.6, unsure=True, kind="one_of", photos=3)
+    body = client.get(reverse("api-submission-detail", args=[case.pk])).json()
+    assert body["answer"] == {
+        "kind": "one_of",
+        "labels": ["early_blight", "late_blight"],
+        "title": "Leaf blight: early or late",
+        "photos": 3,
+    }
+    page = client.get(reverse("submission", args=[case.pk])).content.decode()
+    assert "Leaf blight: early or late" in page and "mancozeb" in page and 'id="field-check"' in page
+    assert "We are" not in page.split('id="model-answer"')[1].split("</section>")[0]  # no percentage
+    assert page.count('class="case-photos"') == 1
+    assert client.get(reverse("submission-photo", args=[case.pk, 2])).status_code == 200
+    assert client.get(reverse("submission-photo", args=[case.pk, 3])).status_code == 404
