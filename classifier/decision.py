@@ -76,6 +76,14 @@ class DecisionRule:
         thresholds = [t for size in (self.answer_at or {}).values() for t in size.values()]
         return all(t >= 1.0 for t in thresholds + list((self.pair_at or {}).values()))
 
+    def never_answers(self, photos: int = 1, reject_label: str = "not_potato_leaf") -> bool:
+        """No potato answer (alone or "one of two") for a case of ``photos``: all go to an officer."""
+        if self.answer_at is None:
+            return self.never_sure
+        size = self._size(self.answer_at, photos)
+        thresholds = [t for label, t in self.answer_at[size].items() if label != reject_label] if size else []
+        return all(t >= 1.0 for t in thresholds) and self.pair_threshold(photos) >= 1.0
+
     def _size(self, table: dict, photos: int) -> str | None:
         sizes = sorted(int(size) for size in table)
         fitted = [size for size in sizes if size <= photos]

@@ -207,9 +207,16 @@ def _share(hits: np.ndarray, of: np.ndarray) -> float | None:
     return round(float(hits[of].mean()), 4) if of.any() else None
 
 
-def cross_fitted(repeats: dict[int, list[dict]], photos: dict[str, dict], how: str, sizes=CASE_SIZES) -> dict:
+def cross_fitted(
+    repeats: dict[int, list[dict]],
+    photos: dict[str, dict],
+    how: str,
+    sizes=CASE_SIZES,
+    shipped: DecisionRule | None = None,
+) -> dict:
     """{size: {metric: {"mean", "std", "values"}}}: each fold's cases judged by the rule fitted on the
-    other folds' cases (same repeat)."""
+    other folds' cases (same repeat). With ``shipped``, an answer the shipped rule never gives is never
+    given here either: the figures of what ships."""
     from training.field.report import summarise
 
     per_size = defaultdict(list)
@@ -220,12 +227,30 @@ def cross_fitted(repeats: dict[int, list[dict]], photos: dict[str, dict], how: s
         for position, fold in enumerate(folds):
             others = [other for index, other in enumerate(folds) if index != position]
             rule = fit_case_rule(others, photos, how, sizes)
+            if shipped is not None:
+                rule = only_what_ships(rule, shipped)
             for size in sizes:
                 cases = case_set(fold, photos, size, rule.temperature, how, SEED + position)
                 parts[size].append(judged(cases, classes, reject_label, rule))
         for size in sizes:
             per_size[size].append(case_metrics(parts[size], classes))
     return {str(size): summarise(per_size[size]) for size in sizes}
+
+
+def only_what_ships(rule: DecisionRule, shipped: DecisionRule) -> DecisionRule:
+    """``rule`` with every answer the shipped rule never gives (threshold 1.0) taken out."""
+    answer_at = {
+        size: {
+            label: 1.0 if (shipped.answer_at or {}).get(size, {}).get(label, 1.0) >= 1.0 else threshold
+            for label, threshold in thresholds.items()
+        }
+        for size, thresholds in (rule.answer_at or {}).items()
+    }
+    pair_at = {
+        size: 1.0 if (shipped.pair_at or {}).get(size, 1.0) >= 1.0 else threshold
+        for size, threshold in (rule.pair_at or {}).items()
+    }
+    return replace(rule, answer_at=answer_at, pair_at=pair_at)
 
 
 def meets_targets(figures: dict) -> bool:
@@ -289,10 +314,57 @@ def _held(metrics: dict, name: str, minimum: int, repeats: int) -> bool:
     return given >= minimum * repeats and right / given >= target
 
 
+#: Issue 24's targets for what ships (cross-fitted): (figure, case size, sense, goal).
+CASE_TARGETS = (
+    ("answered", "3", ">=", 0.80),
+    ("answered", "1", ">=", 0.50),
+    ("precision", "3", ">=", MIN_PRECISION),
+    ("healthy_precision", "3", ">=", MIN_PRECISION_BY_LABEL["healthy"]),
+    ("other_crops_given_a_disease", "3", "<=", MAX_OTHER_CROPS_GIVEN_A_DISEASE),
+)
+
+
+def case_targets(figures: dict) -> list[dict]:
+    """Each target beside what the shipped rule's cross-fitted twin measured."""
+    rows = []
+    for name, size, sense, goal in CASE_TARGETS:
+        measured = figures[size].get(name, {}).get("mean")
+        met = measured is not None and (measured >= goal if sense == ">=" else measured <= goal)
+        rows.append({"figure": name, "photos": size, "target": f"{sense} {goal}", "measured": measured, "met": met})
+    return rows
+
+
+def threshold_table(rule: dict) -> list[str]:
+    """A rule's case thresholds as Markdown table lines: one row per case size (``-``: never answered)."""
+    sizes = sorted(rule["answer_at"], key=int)
+    reject = "not_potato_leaf"
+    labels = [label for label in rule["answer_at"][sizes[0]] if label != reject]
+    names = " | ".join(label.replace("_", " ") for label in labels)
+    rows = [f"| photos | not a potato leaf | {names} | early or late |", "|---" * (len(labels) + 3) + "|"]
+    for size in sizes:
+        thresholds = rule["answer_at"][size]
+        cells = [_threshold(thresholds.get(reject))] + [_threshold(thresholds[label]) for label in labels]
+        rows.append(f"| {size} | " + " | ".join(cells) + f" | {_threshold((rule.get('pair_at') or {}).get(size))} |")
+    return rows
+
+
+def _threshold(value: float | None) -> str:
+    return "-" if value is None or value >= 1.0 else f"{value:.3f}"
+
+
 def case_report(repeats: dict[int, list[dict]], photos: dict[str, dict], base: DecisionRule) -> dict:
     """The cases section of the field report: every combination's cross-fitted figures per case size,
     the chosen combination and the shipped rule with its case thresholds."""
     by_combination = {how: cross_fitted(repeats, photos, how) for how in COMBINATIONS}
     chosen = choose_combination(by_combination)
     rule = shipped_case_rule(repeats, photos, chosen, by_combination[chosen], base)
-    return {"sizes": list(CASE_SIZES), "combinations": by_combination, "chosen": chosen, "rule": rule.as_dict()}
+    shipped = cross_fitted(repeats, photos, chosen, shipped=rule)
+    return {
+        "sizes": list(CASE_SIZES),
+        "combinations": by_combination,
+        "chosen": chosen,
+        "meets_targets": meets_targets(by_combination[chosen]),
+        "rule": rule.as_dict(),
+        "shipped": shipped,
+        "targets": case_targets(shipped),
+    }

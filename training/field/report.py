@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.decision import DecisionRule, calibrate, decide
+from classifier.decision import MAX_CASE_PHOTOS, DecisionRule, calibrate, decide
 from classifier.metrics import expected_calibration_error
 from training.field.calibration import MIN_ANSWERED, MIN_PRECISION, FitData, fit_rule
 from training.field.data import FIELD, TOMATO
@@ -280,13 +280,21 @@ def build_report(folder: Path) -> dict:
         arms[f"{CHOSEN}_old_rule"]["shortfall"] = shortfall(arms[f"{CHOSEN}_old_rule"]["metrics"])
         rule = shipped_rule(results[CHOSEN], photos, arms[CHOSEN])
         report["chosen"] = CHOSEN
-        report["shipped_rule"] = rule.as_dict()
         report["curves"] = curves(results[CHOSEN], photos, rule)
+        report["cases"] = case_report(results[CHOSEN], photos, rule)
+        report["shipped_rule"] = report["cases"]["rule"]
         report["targets"] = _targets(arms[CHOSEN]["metrics"])
         report["held_out_answers"] = dict(
             zip(("given", "right"), held_out_answers(arms[CHOSEN]["metrics"]), strict=True)
         )
     return report
+
+
+def case_report(repeats, photos, rule: DecisionRule) -> dict:
+    """Cases of several photos (``training.field.cases``), the rule's case thresholds among them."""
+    from training.field.cases import case_report as cases
+
+    return cases(repeats, photos, rule)
 
 
 def _photo_counts(photos: dict[str, dict]) -> dict:
@@ -362,12 +370,20 @@ def render_markdown(report: dict) -> str:
     """``templates/reports/field.md`` filled with the report's numbers."""
     from django.template.loader import render_to_string
 
+    from training.field import cases
+
     context = {
         "report": report,
         "columns": TABLE_COLUMNS,
         "rule_figures": RULE_FIGURES,
         "min_answered": MIN_ANSWERED,
         "shipped_rule": DecisionRule.from_dict(report["shipped_rule"]) if "shipped_rule" in report else None,
+        "max_case_photos": MAX_CASE_PHOTOS,
+        "min_label_answers": cases.MIN_LABEL_ANSWERS,
+        "min_pair_answers": cases.MIN_PAIR_ANSWERS,
+        "case_thresholds": "\n".join(cases.threshold_table(report["shipped_rule"]))
+        if report.get("shipped_rule", {}).get("answer_at")
+        else "",
     }
     return render_to_string("reports/field.md", context)
 
@@ -402,8 +418,8 @@ def write_figures(report: dict, folder: Path) -> list[Path]:
     axis.plot([row["coverage"] for row in points], [row["accuracy"] for row in points], marker=".", color="#0072B2")
     rule = DecisionRule.from_dict(report["shipped_rule"])
     axis.axhline(0.95, color="#999999", linestyle="--", label="95% right")
-    if rule.never_sure:  # the shipped rule is at no coverage, not on the curve
-        axis.axvline(0.0, color="#D55E00", label=f"shipped threshold {rule.unsure_below}: answers no photo")
+    if rule.never_answers(photos=1):  # the shipped rule is at no coverage, not on the curve
+        axis.axvline(0.0, color="#D55E00", label="shipped rule: answers no single photo")
     else:
         chosen = min(points, key=lambda row: abs(row["threshold"] - rule.unsure_below), default=None)
         if chosen:
