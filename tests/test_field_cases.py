@@ -170,3 +170,28 @@ def test_the_shipped_rule_gives_only_answers_that_held_out():
     for size in shipped:
         if "precision" in shipped[size]:  # sizes that answer anything
             assert shipped[size]["precision"]["mean"] >= cases.MIN_PRECISION
+
+
+def test_a_rule_reading_test_time_views_runs_each_view_through_the_worker(tmp_path):
+    """The worker reads a photo once per view of its rule (``DecisionRule.views``); "as sent" is exactly what a
+    rule without views reads."""
+    from classifier.inference import Predictor
+    from classifier.preprocessing import TEST_TIME_VIEWS, load_model_input, load_model_input_views
+    from tests.images import heldout_photos
+
+    photo = str(heldout_photos("late_blight", 1)[0])
+    views = load_model_input_views(photo, 224, TEST_TIME_VIEWS)
+    assert views.shape == (3, 224, 224, 3) and np.array_equal(views[0], load_model_input(photo, 224))
+    assert not np.array_equal(views[1], views[0]) and np.array_equal(views[1], views[0][:, ::-1])
+
+    shipped = Predictor.from_directory(settings.DEFAULT_MODEL_DIR)
+    manifest = shipped.manifest
+    with_views = dict(manifest.decision, views=list(TEST_TIME_VIEWS))
+    viewing = Predictor(
+        Path(settings.DEFAULT_MODEL_DIR) / "model.tflite",
+        ModelManifest(manifest.labels, manifest.image_size, manifest.reject_label, with_views),
+    )
+    rows = viewing.probabilities(photo)
+    assert rows.shape == (3, len(manifest.labels))
+    assert np.allclose(rows[0], shipped.probabilities(photo), atol=1e-6)
+    assert viewing.predict(photo).photos == 1
