@@ -59,13 +59,14 @@ class DecisionRule:
     combine: str = "mean_log"
     answer_at: dict[str, dict[str, float]] | None = None
     pair_at: dict[str, float] | None = None
+    views: list[str] | None = None  # test-time views each photo is read with (None: as sent only)
 
     def as_dict(self) -> dict:
         """The rule as ``labels.json`` keeps it; a rule without case thresholds keeps its three numbers."""
         data = asdict(self)
         if self.answer_at is None and self.pair_at is None:
             return {name: data[name] for name in ("temperature", "reject_at", "unsure_below")}
-        return data
+        return {name: value for name, value in data.items() if name != "views" or value}
 
     @property
     def never_sure(self) -> bool:
@@ -75,6 +76,14 @@ class DecisionRule:
             return self.unsure_below >= 1.0
         thresholds = [t for size in (self.answer_at or {}).values() for t in size.values()]
         return all(t >= 1.0 for t in thresholds + list((self.pair_at or {}).values()))
+
+    def never_answers(self, photos: int = 1, reject_label: str = "not_potato_leaf") -> bool:
+        """No potato answer (alone or "one of two") for a case of ``photos``: all go to an officer."""
+        if self.answer_at is None:
+            return self.never_sure
+        size = self._size(self.answer_at, photos)
+        thresholds = [t for label, t in self.answer_at[size].items() if label != reject_label] if size else []
+        return all(t >= 1.0 for t in thresholds) and self.pair_threshold(photos) >= 1.0
 
     def _size(self, table: dict, photos: int) -> str | None:
         sizes = sorted(int(size) for size in table)
@@ -112,6 +121,7 @@ class DecisionRule:
             data.get("combine", "mean_log"),
             data.get("answer_at"),
             data.get("pair_at"),
+            data.get("views"),
         )
 
 
@@ -227,13 +237,15 @@ def diagnose_case(
     rule: DecisionRule,
     top_k: int = 3,
 ) -> Diagnosis:
-    """The answer for a case: each photo's probabilities calibrated, combined by ``rule.combine``, then
-    answered at the level the evidence supports. "Not sure" is never presented as a diagnosis: the
-    farmer is told an officer will look at it."""
+    """The answer for a case: each photo's probabilities (one row, or one per test-time view) calibrated
+    and combined by ``rule.combine``, then the photos combined the same way, then answered at the level the
+    evidence supports. "Not sure" is never presented as a diagnosis: the farmer is told an officer will
+    look at it."""
     photos = len(photo_probabilities)
     if photos < 1:
         raise ValueError("a case has at least one photo")
-    calibrated = combine(calibrate(np.asarray(photo_probabilities), rule.temperature), rule.combine)
+    per_photo = [combine(calibrate(np.atleast_2d(p), rule.temperature), rule.combine) for p in photo_probabilities]
+    calibrated = combine(np.array(per_photo), rule.combine)
     decisions = decide(calibrated, labels, reject_label, rule, photos=photos, calibrated=calibrated)
     calibrated = decisions.calibrated[0]
     order = np.argsort(calibrated)[::-1]

@@ -11,7 +11,7 @@ import numpy as np
 from django.conf import settings
 
 from classifier.decision import DecisionRule, Diagnosis, diagnose, diagnose_case
-from classifier.preprocessing import load_model_input
+from classifier.preprocessing import load_model_input, load_model_input_views
 from classifier.registry.artifacts import MODEL_FILENAME, ModelManifest
 from classifier.registry.model_files import local_copy
 from classifier.runtimes import load_runtime
@@ -44,6 +44,11 @@ class Predictor:
         return self.manifest.labels
 
     def probabilities(self, source: str | BinaryIO) -> np.ndarray:
+        """The model's output for one photo: one row, or one per test-time view (views x classes) when
+        the model's rule reads the photo with several (``DecisionRule.views``)."""
+        views = tuple(self.rule.views or ())
+        if len(views) > 1:
+            return self.runtime.predict(load_model_input_views(source, self.manifest.image_size, views))
         image = load_model_input(source, self.manifest.image_size)
         return self.runtime.predict(image[np.newaxis])[0]
 

@@ -8,6 +8,8 @@ plain RGB values in [0, 255].
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
@@ -54,3 +56,37 @@ def load_model_input(source: str | BinaryIO, image_size: int = DEFAULT_IMAGE_SIZ
     """Open ``source`` and return the model's input array; the one path training and serving share."""
     with Image.open(source) as image:
         return to_model_input(upright_rgb(image, image_size), image_size)
+
+
+#: Test-time views of one photo: as sent, mirrored left to right, and its centre zoomed in (the middle
+#: ``ZOOM`` of the square, where farmers frame the leaf). A rule may combine several per photo.
+TEST_TIME_VIEWS = ("as_sent", "mirrored", "zoomed")
+ZOOM = 0.8
+
+
+def view_of(image: Image.Image, view: str) -> Image.Image:
+    """One test-time view of an upright RGB photo."""
+    if view == "mirrored":
+        return ImageOps.mirror(image)
+    if view == "zoomed":
+        square = center_square(image)
+        side = square.width
+        margin = round(side * (1 - ZOOM) / 2)
+        return square.crop((margin, margin, side - margin, side - margin))
+    if view == "as_sent":
+        return image
+    raise ValueError(f"unknown view {view!r}")
+
+
+def load_model_input_views(
+    source: str | BinaryIO, image_size: int = DEFAULT_IMAGE_SIZE, views: tuple[str, ...] = ("as_sent",)
+) -> np.ndarray:
+    """The model's input for each of ``views`` of ``source``: (views, size, size, 3). "as_sent" is exactly
+    :func:`load_model_input`'s; the zoomed view is decoded larger, so the zoom does not upscale."""
+    data = source.read() if hasattr(source, "read") else Path(source).read_bytes()
+    arrays = []
+    for view in views:
+        side = round(image_size / ZOOM) if view == "zoomed" else image_size
+        with Image.open(io.BytesIO(data)) as image:
+            arrays.append(to_model_input(view_of(upright_rgb(image, side), view), image_size))
+    return np.stack(arrays)

@@ -456,3 +456,40 @@ def test_progress_bar_follows_a_running_run_on_a_phone(browser, live_server, act
     finally:
         context.close()
     assert problems == []
+
+
+def test_models_page_says_what_the_model_still_needs_and_what_farmers_would_be_shown(client, officer, active_model):
+    """Issue 24, item 7: the learning curve beside the officers' labels; issue 25, item 1: a candidate's
+    field figures beside the active model's, each under its own rule."""
+    from classifier.labels import services as label_services
+    from tests.dashboard_helpers import diagnosed
+
+    active_model.metrics["learning_curve"] = {
+        "late_blight": {"needed": 900, "low": 500, "high": None, "pool": 160},
+        "healthy": {"needed": None, "low": None, "high": None, "pool": 40},
+    }
+    active_model.save(update_fields=["metrics"])
+    label_services.label_submission(diagnosed(active_model).pk, officer, label="late_blight")
+    client.force_login(officer)
+    page = client.get(reverse("dashboard:models")).content.decode()
+    needed = re.search(r'<section class="model-card" id="still-needed">.*?</section>', page, re.S).group(0)
+    assert "about 739 more late blight photos" in needed  # 900 - 160 at training - 1 labelled since
+    assert "500 to more than we can say" in needed and "not reached by the curve" in needed
+
+    version = candidate(active_model, reasons=["confidently wrong went from 0.0% to 6.7% on the same field photos"])
+    figures = {"field_potato_photos": 60, "confidently_wrong": 0.067, "answered_correctly": 0.72}
+    before = {"field_potato_photos": 60, "confidently_wrong": 0.0, "answered_correctly": 0.0}
+    version.evaluation["field"] = {
+        "candidate": figures,
+        "active": None,
+        "same_photos": {"candidate": figures, "active": before},
+    }
+    version.save(update_fields=["evaluation"])
+    section = re.search(
+        r'<section class="model-card" id="v2">.*?</section>',
+        client.get(reverse("dashboard:models")).content.decode(),
+        re.S,
+    ).group(0)
+    assert "What farmers would be shown on field potato photos (60)" in section and "the same photos" in section
+    assert re.search(r"Confidently wrong</th><td>7%</td><td>0%</td>", section)
+    assert "6.7% on the same field photos" in section

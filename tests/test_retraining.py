@@ -177,7 +177,9 @@ def test_retraining_fits_the_decision_rule_on_the_field_pool(tiny_retraining, se
     assert retraining.run_retraining(run.pk) == "promoted"
     run.refresh_from_db()
     new = registry_selectors.active_model_version()
-    assert set(new.decision) == {"temperature", "reject_at", "unsure_below"}
+    # Fitted as the shipped one was: single photos, then each case size (training.field.cases).
+    assert set(new.decision) == {"temperature", "reject_at", "unsure_below", "combine", "answer_at", "pair_at"}
+    assert set(new.decision["answer_at"]) == {"1", "2", "3", "6"}
     assert run.metrics["decision_rule"] == new.decision
     # What the cross-validation fitted is what is stored and what the workers decide with.
     (rule,) = fitted

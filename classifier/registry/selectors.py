@@ -14,6 +14,15 @@ def active_model_version() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
 
 
+def latest_learning_curve() -> dict | None:
+    """The learning curve (per class: labelled field photos the recipe needs for 85% recall) of the newest
+    version registered with one (``metrics["learning_curve"]``, from the field report)."""
+    for metrics in ModelVersion.objects.order_by("-number").values_list("metrics", flat=True).iterator():
+        if (metrics or {}).get("learning_curve"):
+            return metrics["learning_curve"]
+    return None
+
+
 def model_versions() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.all()
 

@@ -110,9 +110,9 @@ def enqueue_inference(submission_id: UUID) -> bool:
 
 def record_photo_probabilities(photo_id: int, version: ModelVersion, probabilities: np.ndarray) -> None:
     """Store one photo's raw model output (the task runs the model once per photo and model version)."""
-    Photo.objects.filter(pk=photo_id).update(
-        probabilities=[round(float(p), 6) for p in probabilities], diagnosed_by=version
-    )
+    # One row, or one per test-time view when the model's rule reads a photo with several.
+    stored = np.round(np.asarray(probabilities, dtype=np.float64), 6).tolist()
+    Photo.objects.filter(pk=photo_id).update(probabilities=stored, diagnosed_by=version)
 
 
 def record_prediction(submission: Submission, version: ModelVersion, diagnosis: Diagnosis, inference_ms: float) -> bool:

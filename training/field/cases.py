@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.decision import BLIGHT_PAIR, COMBINATIONS, DecisionRule, calibrate, combine, decide
+from classifier.preprocessing import TEST_TIME_VIEWS
 from training.field.calibration import choose_reject_at, choose_unsure_below
 from training.field.report import _fit_data, fit_rule, fold_arrays
 
@@ -80,9 +81,22 @@ def draw_cases(fold: dict, photos: dict[str, dict], size: int, seed: int) -> lis
     return cases
 
 
-def case_set(fold: dict, photos: dict[str, dict], size: int, temperature: float, how: str, seed: int) -> dict:
-    """The combined distributions of a fold's cases of ``size``, with each case's anchor's kind."""
+def variants(folds: list[dict]) -> list[str]:
+    """The ways to combine a case that these predictions can measure: each combination, and with test-time
+    views of each photo (``mean_log+views``) where the folds stored them."""
+    with_views = all(fold.get("view_probabilities") is not None for fold in folds)
+    return [*COMBINATIONS, *(f"{how}+views" for how in COMBINATIONS if with_views)]
+
+
+def case_set(fold: dict, photos: dict[str, dict], size: int, temperature: float, variant: str, seed: int) -> dict:
+    """The combined distributions of a fold's cases of ``size``, with each case's anchor's kind. With
+    views, each photo is first the combination of its test-time views."""
+    how, _, views = variant.partition("+")
     calibrated = calibrate(fold["probabilities"], temperature)
+    if views:
+        by_view = fold["view_probabilities"]
+        for row in np.flatnonzero(fold["field"]):
+            calibrated[row] = combine(calibrate(by_view[row], temperature), how)
     cases = draw_cases(fold, photos, size, seed)
     anchors = np.array([case[0] for case in cases], dtype=np.int64)
     width = calibrated.shape[1]
@@ -103,6 +117,12 @@ def _joined(sets: list[dict]) -> dict:
 
 
 # -- fitting -----------------------------------------------------------------------------------------
+
+
+def with_variant(rule: DecisionRule, variant: str) -> DecisionRule:
+    """``rule`` combining as ``variant`` says (``mean_log``, ``mean_log+views``, ...)."""
+    how, _, views = variant.partition("+")
+    return replace(rule, combine=how, views=list(TEST_TIME_VIEWS) if views else None)
 
 
 def fit_case_thresholds(cases: dict, classes: list[str], reject_label: str, base: DecisionRule, scale: int = 1):
@@ -133,15 +153,15 @@ def fit_case_thresholds(cases: dict, classes: list[str], reject_label: str, base
 
 
 def fit_case_rule(
-    folds: list[dict], photos: dict[str, dict], how: str, sizes=CASE_SIZES, scale: int = 1, seed: int = SEED
+    folds: list[dict], photos: dict[str, dict], variant: str, sizes=CASE_SIZES, scale: int = 1, seed: int = SEED
 ) -> DecisionRule:
     """Temperature and reject threshold as for single photos, then every size's thresholds, on ``folds``."""
     classes, reject_label = folds[0]["classes"], folds[0]["reject_label"]
     base = fit_rule(_fit_data(folds), classes, reject_label)
-    base = replace(base, unsure_below=1.0, combine=how)
+    base = with_variant(replace(base, unsure_below=1.0), variant)
     answer_at, pair_at = {}, {}
     for size in sizes:
-        cases = _joined([case_set(fold, photos, size, base.temperature, how, seed) for fold in folds])
+        cases = _joined([case_set(fold, photos, size, base.temperature, variant, seed) for fold in folds])
         answer_at[str(size)], pair_at[str(size)] = fit_case_thresholds(cases, classes, reject_label, base, scale)
     return replace(base, answer_at=answer_at, pair_at=pair_at)
 
@@ -207,9 +227,16 @@ def _share(hits: np.ndarray, of: np.ndarray) -> float | None:
     return round(float(hits[of].mean()), 4) if of.any() else None
 
 
-def cross_fitted(repeats: dict[int, list[dict]], photos: dict[str, dict], how: str, sizes=CASE_SIZES) -> dict:
+def cross_fitted(
+    repeats: dict[int, list[dict]],
+    photos: dict[str, dict],
+    variant: str,
+    sizes=CASE_SIZES,
+    shipped: DecisionRule | None = None,
+) -> dict:
     """{size: {metric: {"mean", "std", "values"}}}: each fold's cases judged by the rule fitted on the
-    other folds' cases (same repeat)."""
+    other folds' cases (same repeat). With ``shipped``, an answer the shipped rule never gives is never
+    given here either: the figures of what ships."""
     from training.field.report import summarise
 
     per_size = defaultdict(list)
@@ -219,13 +246,31 @@ def cross_fitted(repeats: dict[int, list[dict]], photos: dict[str, dict], how: s
         parts = defaultdict(list)
         for position, fold in enumerate(folds):
             others = [other for index, other in enumerate(folds) if index != position]
-            rule = fit_case_rule(others, photos, how, sizes)
+            rule = fit_case_rule(others, photos, variant, sizes)
+            if shipped is not None:
+                rule = only_what_ships(rule, shipped)
             for size in sizes:
-                cases = case_set(fold, photos, size, rule.temperature, how, SEED + position)
+                cases = case_set(fold, photos, size, rule.temperature, variant, SEED + position)
                 parts[size].append(judged(cases, classes, reject_label, rule))
         for size in sizes:
             per_size[size].append(case_metrics(parts[size], classes))
     return {str(size): summarise(per_size[size]) for size in sizes}
+
+
+def only_what_ships(rule: DecisionRule, shipped: DecisionRule) -> DecisionRule:
+    """``rule`` with every answer the shipped rule never gives (threshold 1.0) taken out."""
+    answer_at = {
+        size: {
+            label: 1.0 if (shipped.answer_at or {}).get(size, {}).get(label, 1.0) >= 1.0 else threshold
+            for label, threshold in thresholds.items()
+        }
+        for size, thresholds in (rule.answer_at or {}).items()
+    }
+    pair_at = {
+        size: 1.0 if (shipped.pair_at or {}).get(size, 1.0) >= 1.0 else threshold
+        for size, threshold in (rule.pair_at or {}).items()
+    }
+    return replace(rule, answer_at=answer_at, pair_at=pair_at)
 
 
 def meets_targets(figures: dict) -> bool:
@@ -255,14 +300,14 @@ def choose_combination(by_combination: dict[str, dict]) -> str:
     def precision(name: str) -> float:
         return by_combination[name]["3"].get("precision", {}).get("mean") or 0.0
 
-    safe = [name for name in COMBINATIONS if name in by_combination and meets_targets(by_combination[name])]
+    safe = [name for name in by_combination if meets_targets(by_combination[name])]
     if safe:
         return max(safe, key=answered)
     return max(by_combination, key=precision)
 
 
 def shipped_case_rule(
-    repeats: dict[int, list[dict]], photos: dict[str, dict], how: str, figures: dict, base: DecisionRule
+    repeats: dict[int, list[dict]], photos: dict[str, dict], variant: str, figures: dict, base: DecisionRule
 ) -> DecisionRule:
     """The case thresholds that ship: fitted on every fold of every repeat (each photo anchoring one case
     per repeat, so the minimum counts are scaled by the repeats), each kept only where its cross-fitted
@@ -270,7 +315,7 @@ def shipped_case_rule(
     least the target share of the time. Otherwise that answer is never given (threshold 1.0)."""
     folds = [fold_arrays(result, photos) for repeat in sorted(repeats) for result in repeats[repeat]]
     base_reject, count = folds[0]["reject_label"], len(repeats)
-    fitted = fit_case_rule(folds, photos, how, scale=count)
+    fitted = fit_case_rule(folds, photos, variant, scale=count)
     answer_at, pair_at = {}, {}
     for size, thresholds in fitted.answer_at.items():
         metrics = figures[size]
@@ -279,7 +324,7 @@ def shipped_case_rule(
             for label, threshold in thresholds.items()
         }
         pair_at[size] = fitted.pair_at[size] if _held(metrics, "pair", MIN_PAIR_ANSWERS, count) else 1.0
-    return replace(base, combine=how, unsure_below=1.0, answer_at=answer_at, pair_at=pair_at)
+    return with_variant(replace(base, unsure_below=1.0, answer_at=answer_at, pair_at=pair_at), variant)
 
 
 def _held(metrics: dict, name: str, minimum: int, repeats: int) -> bool:
@@ -289,10 +334,59 @@ def _held(metrics: dict, name: str, minimum: int, repeats: int) -> bool:
     return given >= minimum * repeats and right / given >= target
 
 
+#: Issue 24's targets for what ships (cross-fitted): (figure, case size, sense, goal).
+CASE_TARGETS = (
+    ("answered", "3", ">=", 0.80),
+    ("answered", "1", ">=", 0.50),
+    ("precision", "3", ">=", MIN_PRECISION),
+    ("healthy_precision", "3", ">=", MIN_PRECISION_BY_LABEL["healthy"]),
+    ("other_crops_given_a_disease", "3", "<=", MAX_OTHER_CROPS_GIVEN_A_DISEASE),
+)
+
+
+def case_targets(figures: dict) -> list[dict]:
+    """Each target beside what the shipped rule's cross-fitted twin measured."""
+    rows = []
+    for name, size, sense, goal in CASE_TARGETS:
+        measured = figures[size].get(name, {}).get("mean")
+        met = measured is not None and (measured >= goal if sense == ">=" else measured <= goal)
+        rows.append({"figure": name, "photos": size, "target": f"{sense} {goal}", "measured": measured, "met": met})
+    return rows
+
+
+def threshold_table(rule: dict) -> list[str]:
+    """A rule's case thresholds as Markdown table lines: one row per case size (``-``: never answered)."""
+    sizes = sorted(rule["answer_at"], key=int)
+    reject = "not_potato_leaf"
+    labels = [label for label in rule["answer_at"][sizes[0]] if label != reject]
+    names = " | ".join(label.replace("_", " ") for label in labels)
+    rows = [f"| photos | not a potato leaf | {names} | early or late |", "|---" * (len(labels) + 3) + "|"]
+    for size in sizes:
+        thresholds = rule["answer_at"][size]
+        cells = [_threshold(thresholds.get(reject))] + [_threshold(thresholds[label]) for label in labels]
+        rows.append(f"| {size} | " + " | ".join(cells) + f" | {_threshold((rule.get('pair_at') or {}).get(size))} |")
+    return rows
+
+
+def _threshold(value: float | None) -> str:
+    return "-" if value is None or value >= 1.0 else f"{value:.3f}"
+
+
 def case_report(repeats: dict[int, list[dict]], photos: dict[str, dict], base: DecisionRule) -> dict:
     """The cases section of the field report: every combination's cross-fitted figures per case size,
     the chosen combination and the shipped rule with its case thresholds."""
-    by_combination = {how: cross_fitted(repeats, photos, how) for how in COMBINATIONS}
+    first = [fold_arrays(result, photos) for result in repeats[min(repeats)]]
+    by_combination = {variant: cross_fitted(repeats, photos, variant) for variant in variants(first)}
     chosen = choose_combination(by_combination)
     rule = shipped_case_rule(repeats, photos, chosen, by_combination[chosen], base)
-    return {"sizes": list(CASE_SIZES), "combinations": by_combination, "chosen": chosen, "rule": rule.as_dict()}
+    shipped = cross_fitted(repeats, photos, chosen, shipped=rule)
+    return {
+        "sizes": list(CASE_SIZES),
+        "views_measured": any("+views" in variant for variant in by_combination),
+        "combinations": by_combination,
+        "chosen": chosen,
+        "meets_targets": meets_targets(by_combination[chosen]),
+        "rule": rule.as_dict(),
+        "shipped": shipped,
+        "targets": case_targets(shipped),
+    }

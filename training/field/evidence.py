@@ -71,7 +71,9 @@ def cross_validated_answers(folder: Path, arm: str) -> FieldAnswers | None:
 def model_answers(predictor, images: list[PoolImage]) -> FieldAnswers:
     """A registered model's answers on ``images``, under its own rule, as the worker would give them."""
     classes, reject_label = predictor.labels, predictor.manifest.reject_label
-    probabilities = np.array([predictor.probabilities(str(image.path)) for image in images], dtype=np.float64)
+    # One row per photo: as sent (a rule reading test-time views returns one row per view, the first as sent).
+    outputs = [np.atleast_2d(predictor.probabilities(str(image.path)))[0] for image in images]
+    probabilities = np.array(outputs, dtype=np.float64)
     result = {
         "classes": classes,
         "reject_label": reject_label,

@@ -10,6 +10,7 @@ import platform
 from datetime import UTC, datetime
 
 from classifier.decision import DecisionRule
+from training.field.cases import threshold_table
 from training.field.report import TARGETS
 
 CREDITS = [
@@ -64,7 +65,18 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
         "## How the farmer's answer is decided",
         "",
     ]
-    if rule:
+    if rule and rule.get("answer_at"):
+        lines += [
+            f"Probabilities are calibrated by temperature scaling (T = {rule['temperature']}); a case's photos (1 to "
+            f"6 of one garden) are combined by `{rule['combine']}`. Per case size, a case is answered \"not a potato "
+            "leaf\", one class alone, or \"Leaf blight: early or late\" when its combined probability reaches the "
+            "threshold below, and \"not sure, an extension officer will look at it\" otherwise (a case larger than "
+            "a size listed uses the largest listed below it; `-` never: that answer did not hold on held-out folds). "
+            "Fitted on out-of-fold field predictions (`docs/field/`, section Cases).",
+            "",
+            *threshold_table(rule),
+        ]
+    elif rule:
         lines += [
             f"Probabilities are calibrated by temperature scaling (T = {rule['temperature']}). A photo is answered "
             f'"not a potato leaf" when that calibrated probability is at least {rule["reject_at"]}; a potato '
@@ -113,13 +125,14 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
             lines.append(f"| {title} | {_mean_std(metrics, name)} |")
         if verdict := _bacterial_wilt_verdict(metrics):
             lines += ["", verdict]
-        if rule and DecisionRule.from_dict(rule).never_sure:
+        if rule and DecisionRule.from_dict(rule).never_answers(photos=1):
             lines += [
                 "",
                 "Answers, 'not sure' and 'confidently wrong' above are those of the cross-fitted rules (each fold "
                 "judged by a rule fitted on the other folds). Their answers were too few, or too often wrong, for "
-                "the shipped rule to keep a 'not sure' threshold: it answers no potato photo, so none is answered "
-                "correctly and none confidently wrong.",
+                "the shipped rule to keep a 'not sure' threshold for single photos: it answers no potato photo on "
+                "its own, so none is answered correctly and none confidently wrong. Cases of several photos: "
+                "`docs/field/report.md`, section Cases.",
             ]
         lines += ["", "### Targets", "", "| target | goal | measured | met | by |", "|---|---|---|---|---|"]
         for name, target in report.get("targets", {}).items():

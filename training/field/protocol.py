@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from classifier.preprocessing import TEST_TIME_VIEWS
+from training.datasets import hash_fraction
 from training.field.data import PoolImage, Pools
 from training.field.features import ViewFeatures, compute_view_features
 from training.field.recipe import (
@@ -26,6 +28,7 @@ from training.field.recipe import (
     predict_plain,
     training_rows,
 )
+from training.field.served_views import compute_served_features
 
 #: The ablation: each arm adds or removes one technique; ``CHOSEN`` is the recipe that ships.
 ARMS = {
@@ -121,8 +124,14 @@ def run_protocol(
     cache_dir: Path | None = None,
     recipes: dict[str, Recipe] | None = None,
     log: Callable[[str], None] = print,
+    served_views: bool = False,
+    field_fraction: float = 1.0,
 ) -> Path:
-    """Cross-validate every arm; returns the results folder. Folds already stored are skipped."""
+    """Cross-validate every arm; returns the results folder. Folds already stored are skipped.
+
+    ``served_views``: judge held-out field photos as the worker sees them, with their test-time views
+    (``training.field.served_views``); ``field_fraction``: train each fold on that share of its training
+    field photos of each class (a learning curve; the held-out fold stays whole)."""
     recipes = recipes or ARMS
     out_dir = Path(out_dir)
     images = pools.everything
@@ -137,15 +146,21 @@ def run_protocol(
         _write_json(out_dir / "splits" / f"r{repeat}.json", split)
         for arm in arms:
             recipe = recipes[arm]
+            stored_as = arm if field_fraction >= 1.0 else learning_curve_arm(arm, field_fraction)
             for fold in range(folds):
-                path = out_dir / "results" / arm / f"r{repeat}-f{fold}.json"
+                path = out_dir / "results" / stored_as / f"r{repeat}-f{fold}.json"
                 if path.exists():
                     continue
                 needs = (recipe.image_size, recipe.boundary())
                 if needs not in features:
                     features[needs] = features_for(recipe, images, reject_label, weights, copies, cache_dir, log)
+                if served_views and ("served", *needs) not in features:
+                    features[("served", *needs)] = compute_served_features(
+                        [images[i] for i in field], recipe.image_size, weights, recipe.boundary(), cache_dir, log
+                    )
                 test = [i for i, f in zip(field, assignment, strict=True) if f == fold]
-                train = lab_train + [i for i, f in zip(field, assignment, strict=True) if f != fold]
+                training_field = [i for i, f in zip(field, assignment, strict=True) if f != fold]
+                train = lab_train + share_of_each_class(images, training_field, field_fraction)
                 result = run_fold(
                     images,
                     features[needs],
@@ -155,8 +170,10 @@ def run_protocol(
                     lab_holdout,
                     reject_label,
                     weights,
+                    served=features.get(("served", *needs)),
                 )
-                result.update(arm=arm, repeat=repeat, fold=fold)
+                result["field_fraction"] = field_fraction
+                result.update(arm=stored_as, repeat=repeat, fold=fold)
                 _write_json(path, result)
                 fit = result["fit"]
                 log(f"{arm} r{repeat} f{fold}: {fit['epochs']} epochs, {fit['rows']} rows, {fit['seconds']} s")
@@ -186,8 +203,11 @@ def run_fold(
     lab_holdout: Sequence[int],
     reject_label: str,
     weights: str | None = None,
+    served: dict[str, np.ndarray] | None = None,
 ) -> dict:
-    """Train one head on ``train`` and predict ``test`` (field) and ``lab_holdout``."""
+    """Train one head on ``train`` and predict ``test`` (field) and ``lab_holdout``; with ``served``, the
+    field photos as the worker sees them (``probabilities``) and every test-time view of them
+    (``view_probabilities``)."""
     import keras
 
     class_names = class_names_for(images, recipe, reject_label)
@@ -195,6 +215,22 @@ def run_fold(
     head, fit = fit_head(rows, [images[i].group for i in range(len(images))], len(class_names), recipe, weights)
     evaluated = [i for i in list(test) + list(lab_holdout) if recipe.keeps(images[i])]
     probabilities = predict_plain(head, features, evaluated)
+    result = {"views": None, "view_probabilities": None}
+    if served is not None:
+        keys = [images[i].key for i in evaluated]
+        viewed = [position for position, key in enumerate(keys) if key in served]
+        stacked = np.stack([served[keys[position]] for position in viewed]).astype(np.float32)
+        per_view = head.predict(stacked.reshape(-1, *stacked.shape[2:]), batch_size=1024, verbose=0)
+        per_view = per_view.reshape(len(viewed), stacked.shape[1], -1)
+        probabilities[viewed] = per_view[:, 0]  # "as_sent": what the worker sees
+        by_position = dict(zip(viewed, per_view, strict=True))
+        result = {
+            "views": list(TEST_TIME_VIEWS),
+            "view_probabilities": [
+                np.round(by_position[p].astype(np.float64), 7).tolist() if p in by_position else None
+                for p in range(len(keys))
+            ],
+        }
     keras.backend.clear_session()
     return {
         "recipe": recipe.as_dict(),
@@ -203,7 +239,28 @@ def run_fold(
         "fit": fit | {"counts": rows.counts},
         "keys": [images[i].key for i in evaluated],
         "probabilities": np.round(probabilities.astype(np.float64), 7).tolist(),
+        **({} if result["views"] is None else result),
     }
+
+
+def learning_curve_arm(arm: str, fraction: float) -> str:
+    """Where a learning-curve point of ``arm`` is stored: ``fine_tuned_224-field25`` for 25%."""
+    return f"{arm}-field{round(100 * fraction)}"
+
+
+def share_of_each_class(images: Sequence[PoolImage], positions: Sequence[int], fraction: float) -> list[int]:
+    """``fraction`` of ``positions``' photos of each class (at least one), the same ones for every fold and
+    fraction: ordered by a hash of the photo's key, so a smaller share is part of a larger one."""
+    if fraction >= 1.0:
+        return list(positions)
+    by_class: dict[str, list[int]] = {}
+    for position in positions:
+        by_class.setdefault(images[position].label, []).append(position)
+    kept = []
+    for members in by_class.values():
+        members.sort(key=lambda position: hash_fraction(images[position].key, "learning-curve"))
+        kept += members[: max(1, round(fraction * len(members)))]
+    return sorted(kept)
 
 
 def train_final_head(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.decision import DecisionRule, calibrate, decide
+from classifier.decision import MAX_CASE_PHOTOS, DecisionRule, calibrate, decide
 from classifier.metrics import expected_calibration_error
 from training.field.calibration import MIN_ANSWERED, MIN_PRECISION, FitData, fit_rule
 from training.field.data import FIELD, TOMATO
@@ -74,7 +74,17 @@ def fold_arrays(result: dict, photos: dict[str, dict]) -> dict:
         "potato": np.array([entry["label"] != result["reject_label"] for entry in entries]),
         "tomato": np.array([entry["subset"] == TOMATO for entry in entries]),
         "keys": keys,
+        # Per photo and test-time view (``training.field.served_views``), where the fold stored them.
+        "view_probabilities": _view_array(result, len(classes)),
     }
+
+
+def _view_array(result: dict, width: int) -> np.ndarray | None:
+    rows = result.get("view_probabilities")
+    if rows is None:
+        return None
+    views = len(result["views"])
+    return np.array([row if row is not None else np.full((views, width), np.nan) for row in rows], dtype=np.float64)
 
 
 def _fit_data(folds: list[dict]) -> FitData:
@@ -280,13 +290,31 @@ def build_report(folder: Path) -> dict:
         arms[f"{CHOSEN}_old_rule"]["shortfall"] = shortfall(arms[f"{CHOSEN}_old_rule"]["metrics"])
         rule = shipped_rule(results[CHOSEN], photos, arms[CHOSEN])
         report["chosen"] = CHOSEN
-        report["shipped_rule"] = rule.as_dict()
         report["curves"] = curves(results[CHOSEN], photos, rule)
+        report["cases"] = case_report(results[CHOSEN], photos, rule)
+        report["shipped_rule"] = report["cases"]["rule"]
+        learning = learning_curve(folder, photos, results)
+        if learning:
+            report["learning_curve"] = learning
         report["targets"] = _targets(arms[CHOSEN]["metrics"])
         report["held_out_answers"] = dict(
             zip(("given", "right"), held_out_answers(arms[CHOSEN]["metrics"]), strict=True)
         )
     return report
+
+
+def case_report(repeats, photos, rule: DecisionRule) -> dict:
+    """Cases of several photos (``training.field.cases``), the rule's case thresholds among them."""
+    from training.field.cases import case_report as cases
+
+    return cases(repeats, photos, rule)
+
+
+def learning_curve(folder: Path, photos, results) -> dict | None:
+    """How many labelled field photos per class the recipe still needs (``training.field.learning``)."""
+    from training.field.learning import learning_curve as curve
+
+    return curve(folder, photos, results, CHOSEN)
 
 
 def _photo_counts(photos: dict[str, dict]) -> dict:
@@ -362,12 +390,20 @@ def render_markdown(report: dict) -> str:
     """``templates/reports/field.md`` filled with the report's numbers."""
     from django.template.loader import render_to_string
 
+    from training.field import cases
+
     context = {
         "report": report,
         "columns": TABLE_COLUMNS,
         "rule_figures": RULE_FIGURES,
         "min_answered": MIN_ANSWERED,
         "shipped_rule": DecisionRule.from_dict(report["shipped_rule"]) if "shipped_rule" in report else None,
+        "max_case_photos": MAX_CASE_PHOTOS,
+        "min_label_answers": cases.MIN_LABEL_ANSWERS,
+        "min_pair_answers": cases.MIN_PAIR_ANSWERS,
+        "case_thresholds": "\n".join(cases.threshold_table(report["shipped_rule"]))
+        if report.get("shipped_rule", {}).get("answer_at")
+        else "",
     }
     return render_to_string("reports/field.md", context)
 
@@ -402,8 +438,8 @@ def write_figures(report: dict, folder: Path) -> list[Path]:
     axis.plot([row["coverage"] for row in points], [row["accuracy"] for row in points], marker=".", color="#0072B2")
     rule = DecisionRule.from_dict(report["shipped_rule"])
     axis.axhline(0.95, color="#999999", linestyle="--", label="95% right")
-    if rule.never_sure:  # the shipped rule is at no coverage, not on the curve
-        axis.axvline(0.0, color="#D55E00", label=f"shipped threshold {rule.unsure_below}: answers no photo")
+    if rule.never_answers(photos=1):  # the shipped rule is at no coverage, not on the curve
+        axis.axvline(0.0, color="#D55E00", label="shipped rule: answers no single photo")
     else:
         chosen = min(points, key=lambda row: abs(row["threshold"] - rule.unsure_below), default=None)
         if chosen:
@@ -418,7 +454,33 @@ def write_figures(report: dict, folder: Path) -> list[Path]:
     )
     axis.legend()
     written.append(_save(figure, folder / "coverage.png"))
+    if "learning_curve" in report:
+        written.append(_learning_curve_figure(report["learning_curve"], folder))
     return written
+
+
+def _learning_curve_figure(curve: dict, folder: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 4))
+    colours = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
+    for colour, (label, entry) in zip(colours, curve["classes"].items(), strict=False):
+        mine = [point for point in curve["points"] if point["label"] == label]
+        axis.scatter([p["photos"] for p in mine], [p["recall"] for p in mine], color=colour, s=12, alpha=0.6)
+        if entry["b"] is not None:
+            top = max(entry["needed"] or 0, max(p["photos"] for p in mine)) * 1.1
+            xs = np.geomspace(min(p["photos"] for p in mine), min(top, 5000), 50)
+            axis.plot(xs, entry["a"] + entry["b"] * np.log(xs), color=colour, label=label.replace("_", " "))
+    axis.axhline(curve["target_recall"], color="#999999", linestyle="--", label="85% recall")
+    axis.set(
+        xscale="log",
+        xlabel="field photos of the class trained on (log scale)",
+        ylabel="top-1 recall, held-out field photos",
+        title="Learning curve: 25, 50, 75 and 100% of the field photos",
+        ylim=(0, 1.02),
+    )
+    axis.legend(fontsize=8)
+    return _save(figure, folder / "learning_curve.png")
 
 
 def _save(figure, path: Path) -> Path:

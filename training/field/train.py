@@ -105,11 +105,12 @@ def fit_decision_rule(
     config: FieldTrainingConfig, pools: Pools, folder: Path, folds: int = 5, log: Callable[[str], None] = print
 ) -> DecisionRule | None:
     """The rule for a model trained on ``pools``, fitted as the shipped one was: on out-of-fold
-    field predictions of a grouped cross-validation of the same recipe (one repeat).
+    field predictions of a grouped cross-validation of the same recipe (one repeat), with its case
+    thresholds (``training.field.cases``).
 
     ``None`` (the old rule) when the field photos are too few to fit one honestly.
     """
-    from training.field.report import load_results, shipped_rule
+    from training.field.report import case_report, load_results, shipped_rule
 
     if len(pools.field) < MIN_FIELD_PHOTOS_FOR_A_RULE or len({image.group for image in pools.field}) < folds:
         log(f"{len(pools.field)} field photos: too few to fit a decision rule; the old rule applies")
@@ -129,7 +130,7 @@ def fit_decision_rule(
         log=log,
     )
     photos, results = load_results(folder)
-    return shipped_rule(results[arm], photos)
+    return DecisionRule.from_dict(case_report(results[arm], photos, shipped_rule(results[arm], photos))["rule"])
 
 
 def rule_from_report(folder: Path) -> DecisionRule | None:

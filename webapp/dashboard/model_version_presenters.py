@@ -162,3 +162,24 @@ def _report_accuracies(metrics: dict | None) -> list[dict]:
         for name, entry in (metrics or {}).items()
         if isinstance(entry, dict) and isinstance(entry.get("accuracy"), int | float)
     ]
+
+
+def present_learning_curve(curve: dict | None, officer_labels: dict[str, int]) -> list[dict]:
+    """Per class: the labelled field photos the learning curve asks for, beside what officers have labelled
+    since ("about N more late blight photos labelled by officers")."""
+    rows = []
+    for label, entry in (curve or {}).items():
+        labelled = officer_labels.get(label, 0)
+        needed, pool = entry.get("needed"), entry.get("pool", 0)
+        rows.append(
+            {
+                "label": label,
+                "needed": needed,
+                "low": entry.get("low"),
+                "high": entry.get("high"),
+                "pool": pool,
+                "labelled": labelled,
+                "more": None if needed is None else max(0, needed - pool - labelled),
+            }
+        )
+    return rows

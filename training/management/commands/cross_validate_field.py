@@ -46,6 +46,17 @@ class Command(BaseCommand):
         parser.add_argument("--repeats", type=int, default=2)
         parser.add_argument("--copies", type=int, default=3, help="field-like and pasted views per photo")
         parser.add_argument("--epochs", type=int, default=None, help="cap head epochs (quick runs)")
+        parser.add_argument(
+            "--served-views",
+            action="store_true",
+            help="judge held-out field photos as the worker sees them, with their test-time views",
+        )
+        parser.add_argument(
+            "--field-fraction",
+            type=float,
+            default=1.0,
+            help="train on this share of each class's training field photos (a learning-curve point)",
+        )
 
     def handle(self, *args, **options):
         from training.field.data import collect_pools
@@ -79,6 +90,8 @@ class Command(BaseCommand):
             cache_dir=options["cache"],
             recipes=recipes,
             log=self.stdout.write,
+            served_views=options["served_views"],
+            field_fraction=options["field_fraction"],
         )
         write_report(out)
         self.stdout.write(self.style.SUCCESS(f"report written to {out / 'report.md'}"))

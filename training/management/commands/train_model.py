@@ -36,6 +36,7 @@ class Command(BaseCommand):
         from classifier.evaluation import evaluate_items
         from classifier.inference import Predictor
         from training.field.evidence import figures_from_report
+        from training.field.learning import for_metrics
         from training.field.model_card import render_model_card
         from training.field.protocol import ARMS, CHOSEN, scaled
         from training.field.train import FieldTrainingConfig, rule_from_report, train_field_model
@@ -70,7 +71,8 @@ class Command(BaseCommand):
         report = json.loads(report_path.read_text()) if report_path.exists() else None
         # The field figures promotion compares a retrained candidate with: the recipe's cross-fitted ones.
         field = figures_from_report(report, recipe.name) if report else None
-        (out_dir / "metrics.json").write_text(json.dumps({"lab": evaluation, "field": field}, indent=1) + "\n")
+        metrics = {"lab": evaluation, "field": field, "learning_curve": for_metrics(report) if report else None}
+        (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
         command = "python manage.py train_model " + " ".join(shlex.quote(_relative(arg)) for arg in sys.argv[2:])
         sizes = {
             path.name: path.stat().st_size for path in sorted(out_dir.iterdir()) if path.suffix in (".tflite", ".keras")

@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from classifier.labels import selectors as label_selectors
 from classifier.models import ModelVersion, ModelVersionChange
 from classifier.registry import selectors as registry_selectors
 from classifier.registry import services as registry_services
@@ -24,7 +25,12 @@ from training.models import TrainingRun
 from training.retraining import RetrainingAlreadyRunning, start_retraining
 from webapp.dashboard.access import admin_required, officer_required
 from webapp.dashboard.forms import PromoteForm, RollbackForm
-from webapp.dashboard.model_version_presenters import present_run, present_version, run_progress
+from webapp.dashboard.model_version_presenters import (
+    present_learning_curve,
+    present_run,
+    present_version,
+    run_progress,
+)
 from webapp.dashboard.views.queue import render_dashboard
 
 logger = logging.getLogger(__name__)
@@ -136,6 +142,9 @@ def model_versions(request: HttpRequest) -> HttpResponse:
             "changes": changes,
             "active": active,
             "rollback_form": RollbackForm(),
+            "still_needed": present_learning_curve(
+                registry_selectors.latest_learning_curve(), label_selectors.officer_label_counts()
+            ),
         },
         nav="models",
     )
