@@ -125,7 +125,8 @@ def test_photo_is_shrunk_to_800_px_before_upload(phone_context, live_server, tmp
     page.click("#submit-button")
     page.wait_for_url("**/s/*/", timeout=20_000)
     submission = Submission.objects.get()
-    assert (submission.width, submission.height) == (800, 600)
+    stored = submission.photos.get()
+    assert (stored.width, stored.height) == (800, 600)
     assert len(uploads) == 1
     sent = uploads[0].sizes()["requestBodySize"]
     assert sent < photo.stat().st_size / 3 and sent < 200_000, (sent, photo.stat().st_size)
