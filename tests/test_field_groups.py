@@ -64,3 +64,18 @@ def test_no_group_is_on_both_sides_of_any_fold_of_the_real_field_photos():
             labels = {image.label for image, f in zip(field, folds, strict=True) if f == fold}
             assert {"early_blight", "late_blight", "healthy", "bacterial_wilt"} <= labels
     assert not {image.key for image in pools.lab_train} & {image.key for image in pools.lab_holdout}
+
+
+def test_an_uploaded_cases_photos_share_one_group():
+    """A case's photos are of one garden: no fold may hold some of them while training on the others."""
+    from pathlib import Path
+
+    from training.datasets import LabelledImage
+    from training.field.data import case_group
+
+    case = "0b0e6f2c-6a41-4f0e-9c43-2a4d2b6f1a10"
+    first, third = (
+        LabelledImage(Path(f"/run/late_blight/{name}.jpg"), "late_blight", "field") for name in (case, f"{case}-2")
+    )
+    other = LabelledImage(Path("/run/late_blight/5c1d2e3f-6a41-4f0e-9c43-2a4d2b6f1a10.jpg"), "late_blight", "field")
+    assert case_group(first) == case_group(third) == f"field:{case}" != case_group(other)

@@ -146,8 +146,9 @@ def collect_pools(
 ) -> Pools:
     """Every photo, labelled, with domain and group; the lab photos split once by a hash of their name.
 
-    ``extra_field`` are more field photos (officers' labelled uploads), each its own group unless a
-    near-copy joins it to another.
+    ``extra_field`` are more field photos (officers' labelled uploads), one group per case (its photos are
+    of one garden; ``training.retraining`` names them ``<case id>.jpg``, ``<case id>-<n>.jpg``), cases joined
+    where near-copies join them.
     """
     lab = list_class_images(lab_dir, source=Path(lab_dir).name)
     for folder in lab_negatives:
@@ -160,12 +161,18 @@ def collect_pools(
     for folder in field_negatives:
         field += grouped(_cap(list_negative_images(folder, reject_label), max_per_class), FIELD)
     if extra_field:
-        field += grouped(extra_field, FIELD, group_of=_own_group)
+        field += grouped(extra_field, FIELD, group_of=case_group)
     return Pools(
         [PoolImage(image, LAB, _own_group(image)) for image in lab_train],
         [PoolImage(image, LAB, _own_group(image)) for image in lab_holdout],
         field,
     )
+
+
+def case_group(image: LabelledImage) -> str:
+    """An uploaded photo's group: its case (the UUID that names it, before any ``-<n>``)."""
+    stem = image.path.stem
+    return f"{image.source}:{stem[:36] if len(stem) > 36 and stem[36] == '-' else stem}"
 
 
 def _own_group(image: LabelledImage) -> str:
