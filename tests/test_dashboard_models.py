@@ -392,8 +392,9 @@ def test_query_counts_do_not_grow_with_runs_versions_or_changes(
     # session, user, groups, count, page of runs, "is a retraining running?"
     with django_assert_max_num_queries(6):
         assert client.get(reverse("dashboard:training")).status_code == 200
-    # session, user, groups, count and page of versions, count and page of changes
-    with django_assert_max_num_queries(7):
+    # session, user, groups, count and page of versions, count and page of changes, the learning curve,
+    # the officers' labels per class
+    with django_assert_max_num_queries(9):
         assert client.get(reverse("dashboard:models")).status_code == 200
     with django_assert_max_num_queries(4):  # session, user, groups, the run
         assert client.get(reverse("dashboard:training-progress", args=[running.pk])).status_code == 200

@@ -17,10 +17,13 @@ def active_model_version() -> ModelVersion | None:
 def latest_learning_curve() -> dict | None:
     """The learning curve (per class: labelled field photos the recipe needs for 85% recall) of the newest
     version registered with one (``metrics["learning_curve"]``, from the field report)."""
-    for metrics in ModelVersion.objects.order_by("-number").values_list("metrics", flat=True).iterator():
-        if (metrics or {}).get("learning_curve"):
-            return metrics["learning_curve"]
-    return None
+    return (
+        ModelVersion.objects.filter(metrics__has_key="learning_curve")
+        .exclude(metrics__learning_curve=None)
+        .order_by("-number")
+        .values_list("metrics__learning_curve", flat=True)
+        .first()
+    )
 
 
 def model_versions() -> QuerySet[ModelVersion]:
