@@ -54,6 +54,9 @@ def diagnosed(
         labels=("early_blight", "late_blight") if kind == "one_of" else (),
         photos=photos,
     )
+    # Each photo's stored model output, as the worker leaves it: the leading label at ``confidence``.
+    output = [confidence if name == label else (1 - confidence) / (len(labels) - 1) for name in labels]
+    Photo.objects.filter(submission=submission).update(probabilities=output, diagnosed_by=version)
     submission_services.record_prediction(submission, version, diagnosis, inference_ms=10)
     return Submission.objects.select_related("prediction").get(pk=submission.pk)
 

@@ -304,3 +304,34 @@ def test_a_photo_marked_unusable_leaves_the_cases_answer(officer, active_model):
     prediction = prediction_of(case)
     assert prediction.label == "late_blight" and prediction.photo_count == 1
     assert Photo.objects.get(pk=second.pk).is_unusable is False
+
+
+def test_no_verdict_on_a_case_being_diagnosed_again(client, officer, active_model, monkeypatch):
+    """A farmer adds a leaf to an answered case (it is pending again): neither bulk confirm nor a single
+    verdict may label it then, or the officer's word would cover a photo no officer saw and the new answer
+    would land under it. The add-photo route and the verdicts lock the same row."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from classifier.submissions import services as submission_services
+    from tests.images import jpeg_bytes
+
+    monkeypatch.setattr(submission_services, "enqueue_inference", lambda submission_id: True)
+    case = diagnosed(active_model, label="early_blight", confidence=0.97, unsure=False, phone="+256772123456")
+    photo = SimpleUploadedFile("leaf.jpg", jpeg_bytes(), content_type="image/jpeg")
+    assert client.post(reverse("api-submission-add-photo", args=[case.pk]), {"image": photo}).status_code == 202
+    client.force_login(officer)
+    client.post(reverse("dashboard:bulk-confirm"), {"ids": [str(case.pk)]})
+    assert not Label.objects.filter(submission=case).exists() and not SmsMessage.objects.exists()
+    with pytest.raises(label_services.LabellingError, match="being diagnosed again"):
+        label_services.label_submission(case.pk, officer, label="early_blight")
+
+
+def test_a_case_whose_only_photo_is_unusable_is_not_sure_and_cannot_be_confirmed_in_bulk(client, officer, active_model):
+    case = diagnosed(active_model, label="late_blight", confidence=0.97, unsure=False)
+    client.force_login(officer)
+    response = client.post(reverse("dashboard:mark-unusable", args=[case.pk]), {"position": "0", "unusable": "1"})
+    assert response.status_code == 302
+    prediction = prediction_of(case)
+    assert (prediction.answer_kind, prediction.answer_labels, prediction.is_unsure) == ("not_sure", [], True)
+    assert client.get(f"/api/v1/submissions/{case.pk}").json()["answer"]["kind"] == "not_sure"
+    assert label_services.bulk_confirm([case.pk], officer).confirmed == 0

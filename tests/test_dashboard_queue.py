@@ -112,10 +112,14 @@ def test_review_page_shows_top3_choices_and_neighbours(client, officer, active_m
     assert "Early blight" in html and "52%" in html
     assert f'/dashboard/s/{first.pk}/?district=kabale" id="previous-link"' in html
     assert f'/dashboard/s/{last.pk}/?district=kabale" id="next-link"' in html
-    # 1..n keys over every class, the model's answer preselected.
+    # 1..n keys over every class; the model's guess is not preselected where the farmer was told "not sure"
+    # (one Enter must not confirm it), and is where she was given it.
     for key, name in enumerate(label_selectors.label_classes().values_list("name", flat=True), start=1):
         assert f'value="{name}"' in html and f"<kbd>{key}</kbd>" in html
-    assert re.search(r'value="early_blight" data-display="[^"]+" checked', html)
+    assert " checked" not in html.split('id="label-form"', 1)[1].split("</form>", 1)[0]
+    sure = diagnosed(active_model, label="healthy", confidence=0.97, unsure=False)
+    html_sure = client.get(reverse("dashboard:review", args=[sure.pk])).content.decode()
+    assert re.search(r'value="healthy" data-display="[^"]+" checked', html_sure)
     assert "No heatmap for this model version" in html  # this version has no Keras file
 
 

@@ -216,3 +216,11 @@ def test_no_photo_is_added_once_an_officer_answered(client, officer, active_mode
     page = client.post(reverse("submission-add-photo", args=[case.pk]), {"image": photo()})
     assert page.status_code == 400 and "already answered" in page.content.decode()
     assert Photo.objects.filter(submission=case).count() == 1
+
+
+def test_a_whole_case_of_full_size_photos_fits_in_one_request(settings):
+    """Six photos of the largest size a photo may have (phones without JavaScript, HEIC photos the browser
+    cannot shrink) must not be refused as one request too big."""
+    from classifier.decision import MAX_CASE_PHOTOS
+
+    assert settings.MAX_REQUEST_BYTES >= MAX_CASE_PHOTOS * settings.MAX_UPLOAD_BYTES + 512 * 1024

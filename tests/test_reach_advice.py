@@ -122,8 +122,10 @@ def test_a_not_sure_answer_shows_no_disease_percentage_and_the_api_says_what_the
 
 
 def test_the_farmers_own_check_picks_the_advice_and_reaches_the_officer_and_the_csv(client, active_model, officer):
-    """A late-blight answer offers the blight check; "no" (dry rings, no mould) shows the early-blight
-    advice, keeps the model's label, and is stored for the officer and the CSV."""
+    """A late-blight answer offers the blight check; "no" (no white mould: weak evidence) keeps the
+    late-blight advice (spray now), never swaps in early blight's slower advice; "yes" on an early-blight
+    answer shows late blight's. The answer never changes the model's label, and is stored for the officer
+    and the CSV."""
     from django.urls import reverse
 
     from tests.dashboard_helpers import diagnosed as diagnosed_case
@@ -135,8 +137,12 @@ def test_the_farmers_own_check_picks_the_advice_and_reaches_the_officer_and_the_
     response = client.post(reverse("submission-check", args=[case.pk]), {"answer": "no"})
     assert response.status_code == 302
     page = client.get(reverse("submission", args=[case.pk])).content.decode()
-    early_first_step = str(ADVICE["early_blight"].steps[0].text)
-    assert early_first_step in page and 'id="diagnosis">Late blight<' in page  # advice branches, label stays
+    early_first_step, late_first_step = (str(ADVICE[name].steps[0].text) for name in ("early_blight", "late_blight"))
+    assert late_first_step in page and early_first_step not in page and 'id="diagnosis">Late blight<' in page
+    early = diagnosed_case(active_model, label="early_blight", confidence=0.97, unsure=False)
+    client.post(reverse("submission-check", args=[early.pk]), {"answer": "yes"})  # white mould: late blight's
+    page = client.get(reverse("submission", args=[early.pk])).content.decode()
+    assert late_first_step in page and 'id="diagnosis">Early blight<' in page
     assert client.get(reverse("api-submission-detail", args=[case.pk])).json()["prediction"]["label"] == "late_blight"
     client.force_login(officer)
     review = client.get(reverse("dashboard:review", args=[case.pk])).content.decode()

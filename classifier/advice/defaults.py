@@ -211,7 +211,8 @@ FIELD_CHECKS = {
     "blight": {
         "advice": CHECK_BLIGHT,
         "labels": {"late_blight", "early_blight"},
-        "branches": {"yes": "late_blight", "no": "early_blight", "cant_tell": None},
+        # "No white mould" is weak evidence: the answer's own advice stays (spray now, safe for both blights).
+        "branches": {"yes": "late_blight", "no": None, "cant_tell": None},
     },
     "wilt": {
         "advice": CHECK_WILT,

@@ -109,6 +109,12 @@ def label_submission(submission_id: UUID | str, user, label: str = "", reject_re
     prediction = Prediction.objects.filter(submission_id=submission_id).first() if submission else None
     if prediction is None:
         raise LabellingError("This photo has no diagnosis yet, so it cannot be reviewed.")
+    if submission.status != Submission.Status.DONE:
+        # A photo was added (or changed) since the answer the officer saw: the verdict would cover photos
+        # no officer looked at. The add-photo route locks the same row, so the two cannot interleave.
+        raise LabellingError(
+            "This case is being diagnosed again (a photo was added or changed). Try again in a moment."
+        )
     action, label, reject_reason = _verdict(prediction, label, reject_reason, reject_label_name())
     current = Label.objects.select_for_update().filter(submission_id=submission_id, is_current=True).first()
     if current is not None:
@@ -145,7 +151,7 @@ class BulkConfirmed:
 
     confirmed: int
     already_reviewed: int
-    not_answered: int  # the farmer was told "not sure": needs an officer's own verdict
+    not_answered: int  # the farmer was told "not sure" (or it is being diagnosed again): needs an officer's own verdict
 
 
 @transaction.atomic
@@ -158,10 +164,15 @@ def bulk_confirm(submission_ids: Iterable[UUID | str], user) -> BulkConfirmed:
     ids = list(dict.fromkeys(str(i) for i in submission_ids))[:BULK_CONFIRM_LIMIT]
     if not ids:
         return BulkConfirmed(0, 0, 0)
-    # Lock the rows so a concurrent single review cannot slip in between the check and the insert.
-    list(Submission.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
+    # Lock the rows so a concurrent single review (or an added photo) cannot slip in between the check and
+    # the insert; a case being diagnosed again after an added photo is left for its new answer.
+    done = set(
+        Submission.objects.select_for_update()
+        .filter(pk__in=ids, status=Submission.Status.DONE)
+        .values_list("pk", flat=True)
+    )
     reviewed = set(Label.objects.filter(submission_id__in=ids).values_list("submission_id", flat=True))
-    unreviewed = Prediction.objects.filter(submission_id__in=ids).exclude(submission_id__in=reviewed)
+    unreviewed = Prediction.objects.filter(submission_id__in=done).exclude(submission_id__in=reviewed)
     answered = list(unreviewed.filter(answer_given_to_farmer()).values_list("submission_id", "label"))
     now = timezone.now()
     labels = [
@@ -182,7 +193,7 @@ def bulk_confirm(submission_ids: Iterable[UUID | str], user) -> BulkConfirmed:
     created = Label.objects.filter(submission_id__in=with_phone, is_current=True).values_list("pk", flat=True)
     for label_id in created:
         schedule_verdict_sms(label_id)
-    return BulkConfirmed(len(labels), len(reviewed), unreviewed.count() - len(labels))
+    return BulkConfirmed(len(labels), len(reviewed), len(ids) - len(reviewed) - len(labels))
 
 
 def _mark_reviewed(submission_ids: list, when, **review) -> None:

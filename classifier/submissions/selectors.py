@@ -22,7 +22,16 @@ def answer_given_to_farmer() -> Q:
     The one place this rule lives: only such an answer may be confirmed in bulk; anything else needs an
     officer's own verdict on the case's page, so a guess the farmer never saw cannot become "checked".
     """
-    return Q(answer_kind__in=[AnswerKind.DIAGNOSIS, AnswerKind.NOT_POTATO_LEAF])
+    return Q(answer_kind__in=ANSWERS_GIVEN)
+
+
+#: The answer kinds that gave the farmer one label (``answer_given_to_farmer``).
+ANSWERS_GIVEN = (AnswerKind.DIAGNOSIS, AnswerKind.NOT_POTATO_LEAF)
+
+
+def was_given_to_farmer(prediction) -> bool:
+    """``answer_given_to_farmer`` for one prediction already read."""
+    return prediction.answer_kind in ANSWERS_GIVEN
 
 
 def submission_with_prediction(submission_id: UUID | str) -> Submission | None:

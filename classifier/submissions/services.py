@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from classifier.decision import MAX_CASE_PHOTOS, DecisionRule, Diagnosis, diagnose_case
+from classifier.decision import MAX_CASE_PHOTOS, AnswerKind, DecisionRule, Diagnosis, diagnose_case
 from classifier.models import CheckAnswer, Label, ModelVersion, Photo, Prediction, Submission
 from classifier.validators import CleanPhoto
 
@@ -194,14 +194,23 @@ def mark_photo_unusable(photo_id: int, user, unusable: bool = True) -> Photo:
     )
     submission = photo.submission
     prediction = Prediction.objects.filter(submission_id=submission.pk).select_related("model_version").first()
-    usable = list(
-        Photo.objects.filter(submission_id=submission.pk, is_unusable=False, probabilities__isnull=False).order_by(
-            "position"
-        )
+    usable = list(Photo.objects.filter(submission_id=submission.pk, is_unusable=False).order_by("position"))
+    stored = prediction is not None and all(
+        p.probabilities is not None and p.diagnosed_by_id == prediction.model_version_id for p in usable
     )
-    if submission.status == Submission.Status.PENDING:
+    if prediction is not None and not usable:
+        # No photo left to answer from: the farmer's answer becomes "not sure" (an officer will look).
+        Prediction.objects.filter(pk=submission.pk).update(
+            answer_kind=AnswerKind.NOT_SURE,
+            answer_labels=[],
+            is_unsure=True,
+            queue_key=review_queue_key(True, prediction.is_potato_leaf, prediction.confidence, submission.created_at),
+        )
+    elif submission.status == Submission.Status.PENDING or (prediction is not None and not stored):
+        # Photos without this version's outputs (a migrated case, a promotion since): diagnose the case again.
+        Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.PENDING, updated_at=timezone.now())
         transaction.on_commit(lambda: enqueue_inference(submission.pk))
-    elif prediction is not None and usable and all(p.diagnosed_by_id == prediction.model_version_id for p in usable):
+    elif prediction is not None:
         diagnosis = diagnose_stored(prediction.model_version, usable)
         fields = _prediction_fields(submission, prediction.model_version, diagnosis, prediction.inference_ms)
         Prediction.objects.filter(pk=submission.pk).update(**fields)

@@ -9,6 +9,7 @@ from classifier.advice.defaults import display_name
 from classifier.labels.services import REJECT_DISPLAY_NAME
 from classifier.models import Label, LabelClass, Submission
 from classifier.reports import UNSURE, UNUSABLE, DiseaseReport
+from classifier.submissions.selectors import was_given_to_farmer
 
 #: Colours of the chart's series, in class order (colour-blind-safe Okabe-Ito palette).
 PALETTE = ["#E69F00", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#56B4E9", "#F0E442", "#999999", "#000000"]
@@ -58,7 +59,10 @@ def present_review(submission: Submission, classes: list[LabelClass], history: l
     """Context for the review page: the model's top 3, the choices, the history of verdicts."""
     prediction = submission.prediction
     current = history[0] if history and history[0].is_current else None
-    selected = current.label if current and current.label else prediction.label
+    # Pre-select the model's label only where the farmer was given it: a "not sure" or "early or late" case
+    # must get the officer's own choice, not a guess confirmed with one key press.
+    guess = prediction.label if was_given_to_farmer(prediction) else ""
+    selected = current.label if current and current.label else guess
     return {
         "submission": submission,
         "prediction": prediction,

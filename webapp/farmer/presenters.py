@@ -58,8 +58,9 @@ def answer_dict(submission: Submission) -> dict | None:
 
 
 def review_dict(submission: Submission) -> dict | None:
-    """The officer's current answer, titled in the active language; None until an officer answers."""
-    prediction = _prediction(submission)
+    """The officer's current answer, titled in the active language; None until an officer answers. Shown
+    whatever the case's status: an officer's word stands while a changed photo is diagnosed again."""
+    prediction = getattr(submission, "prediction", None)
     if prediction is None or prediction.review_status == Prediction.ReviewStatus.UNREVIEWED:
         return None
     label = prediction.reviewed_label
@@ -115,7 +116,7 @@ def present_submission(submission: Submission) -> dict:
     photos = list(submission.photos.all())
     context = {"submission": submission, "prediction": prediction, "review": review, "photos": photos}
     if review:
-        context["reviewed_at"] = _prediction(submission).reviewed_at
+        context["reviewed_at"] = submission.prediction.reviewed_at
         context["review_tone"] = TONES.get(review["label"], "sick")
         if review["label"] != UNUSABLE:
             context["review_advice"] = advice_for(review["label"], False)
@@ -135,6 +136,9 @@ def present_submission(submission: Submission) -> dict:
             for entry in prediction["top"]
         ]
         context["percent"] = round(100 * prediction["confidence"])
+        # A percentage only for one photo's diagnosis: a case's combined probability is not how often such
+        # answers are right (its thresholds were fitted on held-out cases; README, "How it answers").
+        context["show_percent"] = kind == AnswerKind.DIAGNOSIS and stored.photo_count == 1
         if not review:
             context["check"] = present_check(submission, stored)
             if context["check"] and context["check"]["branch_advice"]:

@@ -155,9 +155,10 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
 MAX_UPLOAD_PIXELS = env.int("MAX_UPLOAD_PIXELS", default=40_000_000)
 STORED_IMAGE_MAX_SIDE = env.int("STORED_IMAGE_MAX_SIDE", default=1024)
-# A whole request: the photo plus room for the rest of the form. A request that declares more is
+# A whole request: a case's photos (up to 6, classifier.decision.MAX_CASE_PHOTOS; phones without JavaScript
+# or with HEIC send them unshrunk) plus room for the rest of the form. A request that declares more is
 # refused (413) before its body is read (webapp.middleware.request_size; nginx's site says the same).
-MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
+MAX_REQUEST_BYTES = 6 * MAX_UPLOAD_BYTES + 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

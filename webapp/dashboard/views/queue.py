@@ -75,7 +75,8 @@ def bulk_confirm(request: HttpRequest) -> HttpResponse:
             messages.warning(
                 request,
                 f"{done.not_answered} photo{pluralize(done.not_answered)} left unconfirmed: the farmer was told "
-                '"not sure", so the model\'s guess was never an answer. Open each one and give your own verdict.',
+                '"not sure" or "early or late blight" (or a new photo is being diagnosed), so the model\'s guess '
+                "was never an answer. Open each one and give your own verdict.",
             )
     else:
         messages.error(request, " ".join(form.non_field_errors()))
