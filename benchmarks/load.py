@@ -39,16 +39,18 @@ class Results:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def database_url() -> str:
+def database_url(name: str = "potato_load", sqlite_dir: Path = LOAD_DIR) -> str:
+    """A fresh PostgreSQL database ``name`` when one answers locally (each benchmark its own, so one
+    never drops another's), else SQLite in ``sqlite_dir``."""
     import psycopg
 
     try:
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=2, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS potato_load")
-            conn.execute("CREATE DATABASE potato_load")
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/potato_load"
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     except psycopg.OperationalError:
-        return f"sqlite:///{LOAD_DIR / 'load.sqlite3'}"
+        return f"sqlite:///{sqlite_dir / f'{name}.sqlite3'}"
 
 
 class Client:
@@ -68,9 +70,14 @@ class Client:
             raise
 
 
-def multipart(photo: bytes) -> tuple[bytes, dict]:
+def multipart(photo: bytes, fields: dict[str, str] | None = None) -> tuple[bytes, dict]:
+    """The upload form's body: the photo, and ``fields`` (``phone``, ``district``) if given."""
     boundary = "farmerboundary7d3a"
-    body = (
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in (fields or {}).items()
+    )
+    body += (
         (
             f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="leaf.jpg"\r\n'
             "Content-Type: image/jpeg\r\n\r\n"

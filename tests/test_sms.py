@@ -3,6 +3,9 @@ retries, lost tasks, erasing the numbers, and the console backend through a real
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from urllib.parse import parse_qs
 
@@ -18,7 +21,7 @@ from classifier.sms import services as sms
 from classifier.sms.backends import ConsoleBackend, TemporarySmsError
 from classifier.sms.messages import SMS_LENGTH, verdict_sms
 from classifier.tasks import send_verdict_sms
-from tests.conftest import WorkerProcess, finished_task_runs, wait_until
+from tests.conftest import REPO, WorkerProcess, finished_task_runs, wait_until
 from tests.dashboard_helpers import PASSWORD, diagnosed
 from tests.images import jpeg_bytes
 from webapp.dashboard.accounts import create_officer
@@ -363,6 +366,16 @@ def test_the_sweeper_enqueues_verdicts_whose_task_was_lost(active_model, reviewe
     assert sms.resend_lost_verdict_sms() == 1
     assert enqueued == [(lost.pk, 0)]
     assert recent.pk not in [label_id for label_id, _ in enqueued]
+
+
+@pytest.mark.parametrize("variable, interval", [(None, 300.0), ("20", 20.0)])
+def test_how_often_the_sms_sweeper_looks_is_a_setting(variable, interval):
+    env = {name: value for name, value in os.environ.items() if name != "SMS_SWEEP_INTERVAL_SECONDS"}
+    env |= {"SMS_SWEEP_INTERVAL_SECONDS": variable} if variable else {}
+    code = "from webapp.settings import test; print(test.CELERY_BEAT_SCHEDULE['resend-lost-verdict-sms']['schedule'])"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.split()[-1]) == interval
 
 
 def test_a_retry_lost_with_its_worker_is_sent_again_with_its_attempts_counted(

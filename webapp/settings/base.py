@@ -198,7 +198,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=60),
     },
     "fail-stale-training-runs": {"task": "training.tasks.fail_stale_training_runs", "schedule": 300.0},
-    "resend-lost-verdict-sms": {"task": "classifier.tasks.resend_lost_verdict_sms", "schedule": 300.0},
+    "resend-lost-verdict-sms": {
+        "task": "classifier.tasks.resend_lost_verdict_sms",
+        "schedule": env.float("SMS_SWEEP_INTERVAL_SECONDS", default=300),
+    },
     "forget-phone-numbers": {"task": "classifier.tasks.forget_phone_numbers", "schedule": 3600.0},
 }
 # The weekly retraining check is a django-celery-beat PeriodicTask (data migration), editable in the admin.
