@@ -369,7 +369,8 @@ def threshold_table(rule: dict) -> list[str]:
 
 
 def _threshold(value: float | None) -> str:
-    return "-" if value is None or value >= 1.0 else f"{value:.3f}"
+    """A threshold as stored, without trailing zeros (0.99999 is not 1: it answers)."""
+    return "-" if value is None or value >= 1.0 else f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 def case_report(repeats: dict[int, list[dict]], photos: dict[str, dict], base: DecisionRule) -> dict:

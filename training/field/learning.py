@@ -1,8 +1,8 @@
 """How many labelled field photos the model still needs: a learning curve (issue 24, item 7).
 
 The grouped cross-validation of the shipped recipe is repeated with 25, 50 and 75% of each class's training
-field photos (``cross_validate_field --field-fraction``; the held-out folds stay whole and the same as the
-full run's first repeat, whose folds give the 100% point). Per potato class, the top-1 recall on its
+field photos (``cross_validate_field --served-views --field-fraction``; the held-out folds stay whole, the same
+as the full served run's first repeat, whose folds give the 100% point). Per potato class, the top-1 recall on its
 held-out field photos is fitted against the number of field photos of that class the fold trained on, as
 ``recall = a + b * ln(photos)`` (least squares over every fold of every share), and extrapolated to the
 photos at which it reaches 85%. Its uncertainty: the same fit on the folds resampled with replacement
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.field.protocol import learning_curve_arm
+from training.field.protocol import learning_curve_arm, served_arm
 from training.field.report import POTATO_CLASSES, fold_arrays
 
 FRACTIONS = (0.25, 0.5, 0.75)
@@ -37,7 +37,7 @@ def learning_points(folder: Path, photos: dict[str, dict], results: dict, arm: s
     split = json.loads((Path(folder) / "splits" / "r0.json").read_text())
     points = []
     for fraction in (*FRACTIONS, 1.0):
-        stored = arm if fraction >= 1.0 else learning_curve_arm(arm, fraction)
+        stored = served_arm(arm) if fraction >= 1.0 else learning_curve_arm(arm, fraction)
         for result in results.get(stored, {}).get(0, []):
             fold = fold_arrays(result, photos)
             reject = fold["classes"].index(fold["reject_label"])

@@ -66,13 +66,17 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
         "",
     ]
     if rule and rule.get("answer_at"):
+        views = rule.get("views")
+        read = ""
+        if views:
+            read = f"each photo is read {len(views)} ways ({', '.join(views)}), combined by `{rule['combine']}`; "
         lines += [
-            f"Probabilities are calibrated by temperature scaling (T = {rule['temperature']}); a case's photos (1 to "
-            f"6 of one garden) are combined by `{rule['combine']}`. Per case size, a case is answered \"not a potato "
-            "leaf\", one class alone, or \"Leaf blight: early or late\" when its combined probability reaches the "
-            "threshold below, and \"not sure, an extension officer will look at it\" otherwise (a case larger than "
-            "a size listed uses the largest listed below it; `-` never: that answer did not hold on held-out folds). "
-            "Fitted on out-of-fold field predictions (`docs/field/`, section Cases).",
+            f"Probabilities are calibrated by temperature scaling (T = {rule['temperature']}); {read}a case's photos "
+            f"(1 to 6 of one garden) are combined by `{rule['combine']}`. Per case size, a case is answered \"not a "
+            "potato leaf\", one class alone, or \"Leaf blight: early or late\" when its combined probability reaches "
+            "the threshold below, and \"not sure, an extension officer will look at it\" otherwise (a case larger "
+            "than a size listed uses the largest listed below it; `-` never: that answer did not hold on held-out "
+            "folds). Fitted on out-of-fold field predictions (`docs/field/`, section Cases).",
             "",
             *threshold_table(rule),
         ]
@@ -97,9 +101,11 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
     ]
     for folder, entry in lab["per_folder"].items():
         lines.append(f"| {folder} | {_percent(entry['recall'])} | {entry['support']} |")
-    if report and report.get("chosen") in report.get("arms", {}):
-        metrics = report["arms"][report["chosen"]]["metrics"]
-        arm = report["arms"][report["chosen"]]
+    measured = report and (report.get("rule_fitted_on") or report.get("chosen"))
+    if report and measured in report.get("arms", {}):
+        # The figures of the folds the rule was fitted on: held-out photos as the worker sees them, where measured.
+        metrics = report["arms"][measured]["metrics"]
+        arm = report["arms"][measured]
         lines += [
             "",
             f"## Field photos (cross-validated: {arm['folds']} grouped folds x {arm['repeats']} repeats, "

@@ -146,7 +146,13 @@ def run_protocol(
         _write_json(out_dir / "splits" / f"r{repeat}.json", split)
         for arm in arms:
             recipe = recipes[arm]
-            stored_as = arm if field_fraction >= 1.0 else learning_curve_arm(arm, field_fraction)
+            stored_as = (
+                learning_curve_arm(arm, field_fraction)
+                if field_fraction < 1.0
+                else served_arm(arm)
+                if served_views
+                else arm
+            )
             for fold in range(folds):
                 path = out_dir / "results" / stored_as / f"r{repeat}-f{fold}.json"
                 if path.exists():
@@ -241,6 +247,11 @@ def run_fold(
         "probabilities": np.round(probabilities.astype(np.float64), 7).tolist(),
         **({} if result["views"] is None else result),
     }
+
+
+def served_arm(arm: str) -> str:
+    """Where ``arm``'s folds judged on held-out photos as the worker sees them are stored."""
+    return f"{arm}-served"
 
 
 def learning_curve_arm(arm: str, fraction: float) -> str:

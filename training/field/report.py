@@ -24,7 +24,7 @@ from classifier.decision import MAX_CASE_PHOTOS, DecisionRule, calibrate, decide
 from classifier.metrics import expected_calibration_error
 from training.field.calibration import MIN_ANSWERED, MIN_PRECISION, FitData, fit_rule
 from training.field.data import FIELD, TOMATO
-from training.field.protocol import ARMS, CHOSEN
+from training.field.protocol import ARMS, CHOSEN, served_arm
 
 POTATO_CLASSES = ("early_blight", "late_blight", "healthy", "bacterial_wilt")
 TARGETS = {
@@ -288,17 +288,28 @@ def build_report(folder: Path) -> dict:
         arms[f"{CHOSEN}_old_rule"] = arm_report(results[CHOSEN], photos, old_rule=True)
         arms[f"{CHOSEN}_old_rule"]["recipe"] = dict(arms[CHOSEN]["recipe"], note="the shipped recipe, old rule")
         arms[f"{CHOSEN}_old_rule"]["shortfall"] = shortfall(arms[f"{CHOSEN}_old_rule"]["metrics"])
-        rule = shipped_rule(results[CHOSEN], photos, arms[CHOSEN])
+        # The rule is fitted on the held-out photos as the worker sees them, where they were measured so
+        # (``cross_validate_field --served-views``); the ablation compares every arm on the same plain views.
+        served = served_arm(CHOSEN)
+        fitted_on = served if served in results else CHOSEN
+        if served in results:
+            arms[served] = arm_report(results[served], photos)
+            arms[served]["recipe"] = dict(
+                arms[CHOSEN]["recipe"], note="the shipped recipe, held-out photos as the worker sees them"
+            )
+            arms[served]["shortfall"] = shortfall(arms[served]["metrics"])
+        rule = shipped_rule(results[fitted_on], photos, arms[fitted_on])
         report["chosen"] = CHOSEN
-        report["curves"] = curves(results[CHOSEN], photos, rule)
-        report["cases"] = case_report(results[CHOSEN], photos, rule)
+        report["rule_fitted_on"] = fitted_on
+        report["curves"] = curves(results[fitted_on], photos, rule)
+        report["cases"] = case_report(results[fitted_on], photos, rule)
         report["shipped_rule"] = report["cases"]["rule"]
         learning = learning_curve(folder, photos, results)
         if learning:
             report["learning_curve"] = learning
-        report["targets"] = _targets(arms[CHOSEN]["metrics"])
+        report["targets"] = _targets(arms[fitted_on]["metrics"])
         report["held_out_answers"] = dict(
-            zip(("given", "right"), held_out_answers(arms[CHOSEN]["metrics"]), strict=True)
+            zip(("given", "right"), held_out_answers(arms[fitted_on]["metrics"]), strict=True)
         )
     return report
 
