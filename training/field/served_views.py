@@ -69,7 +69,8 @@ def compute_served_features(
     path = Path(cache_dir) / f"served-{image_size}px-{boundary}-{fingerprint}.npz" if cache_dir else None
     if path and path.exists():
         with np.load(path) as data:
-            return {str(key): data["features"][i] for i, key in enumerate(data["keys"])}
+            keys, features = data["keys"], data["features"]  # read once: each data[...] decompresses anew
+        return {str(key): features[i] for i, key in enumerate(keys)}
     started = time.monotonic()
     extractor = _extractor(image_size, weights, boundary)
     log(f"served views of {len(images)} held-out photos: {len(TEST_TIME_VIEWS)} views each")
