@@ -146,7 +146,24 @@ def render_model_card(command: str, summary: dict, lab: dict, report: dict | Non
                 f"| {name.replace('_', ' ')} | {target['target']} | {_percent(target['measured'])} | "
                 f"{'yes' if target['met'] else '**no**'} | {100 * target['gap']:+.1f} points |"
             )
-        lines += ["", "What each technique adds, and what was tried: `docs/field/report.md` (the ablation)."]
+        if cases := report.get("cases"):
+            lines += [
+                "",
+                f"### Cases of several photos (what ships, cross-fitted; combined by `{cases['chosen']}`)",
+                "",
+                "| target | photos | goal | measured | met |",
+                "|---|---|---|---|---|",
+            ]
+            for target in cases.get("targets", []):
+                lines.append(
+                    f"| {target['figure'].replace('_', ' ')} | {target['photos']} | {target['target']} | "
+                    f"{_percent(target['measured'])} | {'yes' if target['met'] else '**no**'} |"
+                )
+        lines += [
+            "",
+            "What each technique adds, and what was tried: `docs/field/report.md` (the ablation, every way of "
+            "combining a case's photos, and the learning curve).",
+        ]
     files = ", ".join(f"`{name}` {size / 1e6:.1f} MB" for name, size in sizes.items())
     lines += [
         "",
