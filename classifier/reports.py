@@ -15,10 +15,12 @@ from django.db.models import Case, CharField, Count, F, FilteredRelation, Intege
 from django.utils import timezone
 
 from classifier.classes import UNUSABLE
+from classifier.decision import AnswerKind
 from classifier.labels.selectors import QueueFilters, filtered_predictions, label_classes, local_day_start
 from classifier.models import District, ModelVersion, Prediction
 
 UNSURE = "unsure"
+EARLY_OR_LATE_BLIGHT = "early_or_late_blight"  # the model's "one of two" answer, counted as such
 #: Longest range a report covers (weeks are CASE branches in SQL).
 MAX_REPORT_DAYS = 2 * 366
 
@@ -87,6 +89,8 @@ def disease_report(date_from: date, date_to: date, district: str = "", reviewed_
     answer = Case(
         When(reviewed & Q(reviewed_label=""), then=Value(UNUSABLE)),
         When(reviewed, then=F("reviewed_label")),
+        # "Leaf blight: early or late" is an answer about blight, not a "not sure": surveillance needs it.
+        When(answer_kind=AnswerKind.ONE_OF, then=Value(EARLY_OR_LATE_BLIGHT)),
         When(is_unsure=True, then=Value(UNSURE)),
         default=F("label"),
         output_field=CharField(),

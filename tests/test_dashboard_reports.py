@@ -153,3 +153,14 @@ def test_export_rows_query_count_does_not_grow(active_model, django_assert_max_n
         diagnosed(active_model)
     with django_assert_max_num_queries(2):
         assert len(list(reports.export_rows(QueueFilters(status="all")))) == 31
+
+
+def test_an_early_or_late_blight_answer_counts_as_blight_not_as_unsure(officer, active_model):
+    """Surveillance by district and week must see a case the farmer was told "Leaf blight: early or late"."""
+    diagnosed(
+        active_model, label="late_blight", confidence=0.55, unsure=True, kind="one_of", created_at=local(2025, 6, 3)
+    )
+    diagnosed(active_model, label="healthy", confidence=0.45, created_at=local(2025, 6, 4))
+    report = reports.disease_report(datetime(2025, 6, 2).date(), datetime(2025, 6, 8).date())
+    counts = dict(zip(report.classes, report.weeks[0].counts, strict=True))
+    assert counts == {"early_or_late_blight": 1, "unsure": 1}
