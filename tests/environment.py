@@ -37,8 +37,9 @@ def _redis_url() -> str:
     return embedded.url
 
 
-os.environ["REDIS_URL"] = _redis_url()
+# Before anything imports ``webapp``: its Celery app defaults the settings to production's.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+os.environ["REDIS_URL"] = _redis_url()
 subprocess.run(
     [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
     cwd=REPO,

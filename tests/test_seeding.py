@@ -22,8 +22,9 @@ def test_seeding_follows_the_shipped_models_fitted_rule(active_model):
     predictions = list(Prediction.objects.all())
     potato = [p for p in predictions if p.is_potato_leaf]
     assert potato and all(p.is_unsure for p in potato)
+    # Turned away only at the rule's single-photo threshold (0.95 for the shipped one): drawn photos rarely reach it.
     rejected = [p for p in predictions if not p.is_potato_leaf]
-    assert rejected and all(p.label == active_model.reject_label for p in rejected)
+    assert all(p.label == active_model.reject_label and p.answer_kind == "not_potato_leaf" for p in rejected)
     assert_queue_keys_as_recorded(predictions)
 
 
