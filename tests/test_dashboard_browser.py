@@ -44,7 +44,11 @@ def test_officer_logs_in_and_labels_three_photos_with_the_keyboard(phone, live_s
     phone.wait_for_url(f"**/dashboard/s/{photos[0].pk}/")
     assert "No heatmap for this model version" in phone.inner_text("#heatmap")
 
-    # 1: the model said late blight; Enter confirms it.
+    # 1: the model guessed late blight, but the farmer was told "not sure": nothing is preselected, so
+    # Enter alone records nothing; "4" picks late blight (the model's guess), Enter confirms it.
+    assert phone.locator('#label-form input[name="label"]:checked').count() == 0
+    phone.keyboard.press("4")
+    assert "Confirm" in phone.inner_text("#confirm-button")
     phone.keyboard.press("Enter")
     phone.wait_for_url(f"**/dashboard/s/{photos[1].pk}/")
     # 2: the model said healthy; "2" picks early blight (after bacterial wilt), Enter records the correction.
