@@ -104,7 +104,7 @@ def extrapolate(points: list[dict], label: str, pool: int, seed: int = 2026) -> 
         "needed": _rounded(needed),
         "low": _rounded(low),
         "high": _rounded(high),
-        "more": None if math.isinf(needed) else max(0, _rounded(needed) - pool),
+        "more": None if math.isinf(needed) else _rounded(max(0.0, needed - pool)),
         "by_fraction": {
             share: {"photos": round(float(np.mean(e["photos"])), 1), "recall": round(float(np.mean(e["recall"])), 4)}
             for share, e in sorted(by_fraction.items(), key=lambda item: float(item[0]))
