@@ -14,13 +14,11 @@ from __future__ import annotations
 import logging
 import time
 
-import numpy as np
 from celery import shared_task
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import OperationalError
 
-from classifier.decision import diagnose_case
 from classifier.inference import predictor_for
 from classifier.labels import heatmaps
 from classifier.labels import selectors as label_selectors
@@ -80,12 +78,7 @@ def diagnose_submission(submission_id: str) -> str:
         logger.exception("could not diagnose submission %s", submission_id)
         submission_services.mark_submission_failed(submission_id, f"{type(error).__name__}: {error}")
         return Submission.Status.FAILED
-    diagnosis = diagnose_case(
-        [np.asarray(photo.probabilities, dtype=np.float64) for photo in photos],
-        predictor.labels,
-        predictor.manifest.reject_label,
-        predictor.rule,
-    )
+    diagnosis = submission_services.diagnose_stored(version, photos)
     elapsed_ms = (time.perf_counter() - started) * 1000
     submission_services.record_prediction(submission, version, diagnosis, elapsed_ms)
     return Submission.Status.DONE

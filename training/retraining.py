@@ -30,6 +30,7 @@ from classifier.registry import selectors as registry_selectors
 from classifier.registry import services as registry_services
 from classifier.registry.model_files import path_sha256
 from classifier.registry.promotion import FieldComparison, ModelEvidence, PromotionPolicy, decide_promotion
+from classifier.submissions import selectors as submission_selectors
 from classifier.thumbnails import photo_key
 from training import selectors, services
 from training.datasets import LabelledImage, hash_fraction, list_class_images
@@ -347,7 +348,7 @@ def _export_upload(label, upload_dir: Path) -> list[ExportedUpload]:
     """Copy a labelled case's usable photos out of media storage into the run's folder, each its own
     file labelled with the case's label (``<case id>.jpg`` for the first, ``<case id>-<n>.jpg`` after)."""
     exported = []
-    for photo in label_selectors.training_photos(label.submission_id):
+    for photo in submission_selectors.usable_photos(label.submission_id):
         with default_storage.open(photo.image.name, "rb") as source:
             content = source.read()
         stem = photo_key(label.submission_id, photo.position)

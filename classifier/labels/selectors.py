@@ -144,14 +144,10 @@ def current_labels(usable_only: bool = True) -> QuerySet[Label]:
 
     Each row has ``submission`` and ``label``; ``usable_only`` drops cases rejected as unusable (they have
     no class). Every photo of a case the officer did not mark unusable trains with its label
-    (:func:`training_photos`).
+    (``classifier.submissions.selectors.usable_photos``).
     """
     queryset = Label.objects.filter(is_current=True).select_related("submission")
     if usable_only:
         queryset = queryset.exclude(label="")
     return queryset.order_by("created_at", "id")
 
-
-def training_photos(submission_id: UUID | str) -> QuerySet[Photo]:
-    """The photos of a labelled case that train with its label: all but those marked unusable."""
-    return Photo.objects.filter(submission_id=submission_id, is_unusable=False).order_by("position")

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from classifier.decision import MAX_CASE_PHOTOS, AnswerKind, DecisionRule, Diagnosis, diagnose_case
 from classifier.models import CheckAnswer, Label, ModelVersion, Photo, Prediction, Submission
+from classifier.submissions.selectors import usable_photos
 from classifier.validators import CleanPhoto
 
 logger = logging.getLogger(__name__)
@@ -194,7 +195,7 @@ def mark_photo_unusable(photo_id: int, user, unusable: bool = True) -> Photo:
     )
     submission = photo.submission
     prediction = Prediction.objects.filter(submission_id=submission.pk).select_related("model_version").first()
-    usable = list(Photo.objects.filter(submission_id=submission.pk, is_unusable=False).order_by("position"))
+    usable = list(usable_photos(submission.pk))
     stored = prediction is not None and all(
         p.probabilities is not None and p.diagnosed_by_id == prediction.model_version_id for p in usable
     )
