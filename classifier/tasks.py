@@ -166,3 +166,11 @@ def forget_phone_numbers() -> int:
     if erased:
         logger.info("erased %s phone numbers", erased)
     return erased
+
+
+@shared_task
+def forget_partial_originals() -> int:
+    """Delete the pieces of photos' larger copies that stopped arriving (run by Celery beat every hour)."""
+    from classifier.submissions.originals import forget_partial_originals as forget
+
+    return forget()

@@ -1,6 +1,6 @@
 """Reach in a real browser (Debian's chromium + Playwright): a photo taken offline waits on the
 phone and is sent when the network returns; the first load is light; photos are shrunk before
-upload; the language switch is remembered."""
+upload (a small copy first, the larger one after); the language switch is remembered."""
 
 from __future__ import annotations
 
@@ -115,21 +115,34 @@ def test_first_load_of_the_upload_page_is_light_and_cached_afterwards(phone_cont
     assert again <= 8 * 1024, f"second load {again} bytes: static files should come from the cache"
 
 
-def test_photo_is_shrunk_to_800_px_before_upload(phone_context, live_server, tmp_path):
+def test_photo_is_sent_small_first_then_its_larger_copy(phone_context, live_server, tmp_path):
     photo = big_phone_photo(tmp_path)
     page = phone_context.new_page()
-    uploads = []
-    page.on("requestfinished", lambda request: uploads.append(request) if request.method == "POST" else None)
+    posts, pieces = [], []
+    page.on("requestfinished", lambda request: posts.append(request) if request.method == "POST" else None)
+    page.on("requestfinished", lambda request: pieces.append(request) if request.method == "PUT" else None)
     page.goto(live_server.url + "/")
     page.set_input_files("#id_image", str(photo))
     page.click("#submit-button")
     page.wait_for_url("**/s/*/", timeout=20_000)
+    # No worker here: the wait runs out and the page shows the pending case in place.
+    expect(page.locator("#result")).to_have_attribute("data-status", "pending")
     submission = Submission.objects.get()
     stored = submission.photos.get()
-    assert (stored.width, stored.height) == (800, 600)
-    assert len(uploads) == 1
-    sent = uploads[0].sizes()["requestBodySize"]
-    assert sent < photo.stat().st_size / 3 and sent < 200_000, (sent, photo.stat().st_size)
+    assert (stored.width, stored.height) == (384, 288)  # the small copy the model reads
+    assert len(posts) == 1
+    sent = posts[0].sizes()["requestBodySize"]
+    assert sent < 40_000, (sent, photo.stat().st_size)
+    # Then the larger copy, for officers, in pieces.
+    for _ in range(100):
+        stored.refresh_from_db()
+        if stored.original:
+            break
+        page.wait_for_timeout(200)
+    assert stored.original, "the larger copy did not arrive"
+    with Image.open(stored.original.path) as original:
+        assert original.size == (1024, 768)
+    assert pieces and all("/photos/0/original" in request.url for request in pieces)
 
 
 def test_language_switch_is_remembered(phone_context, live_server):

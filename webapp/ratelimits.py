@@ -13,4 +13,13 @@ def _upload_rate(group, request) -> str | None:
     return settings.UPLOAD_RATE_LIMIT
 
 
+def _original_rate(group, request) -> str | None:
+    return settings.ORIGINAL_RATE_LIMIT
+
+
 upload_limit = ratelimit(group="upload", key=ratelimit_key, rate=_upload_rate, method="POST", block=False)
+
+
+#: The pieces of photos' larger copies (``webapp.farmer.api.photo_original``) have their own budget: a case
+#: of six photos sends a dozen or so, which must not use up the farmer's uploads.
+original_limit = ratelimit(group="original", key=ratelimit_key, rate=_original_rate, method="PUT", block=False)

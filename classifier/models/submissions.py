@@ -89,7 +89,15 @@ class Photo(models.Model):
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="photos")
     position = models.PositiveSmallIntegerField(help_text="0 to 5, in the order the farmer sent them.")
-    image = models.FileField(upload_to="submissions/%Y/%m/%d/", max_length=255)
+    image = models.FileField(
+        upload_to="submissions/%Y/%m/%d/", max_length=255, help_text="The copy the model reads (sent first, small)."
+    )
+    original = models.FileField(
+        upload_to="submissions/originals/%Y/%m/%d/",
+        max_length=255,
+        blank=True,
+        help_text="The larger copy officers zoom into, sent after the answer; empty until it arrives.",
+    )
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     probabilities = models.JSONField(null=True, blank=True, help_text="The model's raw output; null until diagnosed.")

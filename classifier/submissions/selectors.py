@@ -46,6 +46,11 @@ def submission_with_prediction(submission_id: UUID | str) -> Submission | None:
         return None
 
 
+def case_status(submission_id: UUID | str) -> str | None:
+    """A case's status alone (one indexed read: what a request waiting for its answer asks)."""
+    return Submission.objects.filter(pk=submission_id).values_list("status", flat=True).first()
+
+
 def submission_for_inference(submission_id: UUID | str) -> Submission | None:
     """Just what the worker needs (no joins): status, and what predictions copy."""
     return Submission.objects.only("id", "status", "created_at", "district").filter(pk=submission_id).first()
@@ -74,6 +79,15 @@ def photo_image_name(submission_id: UUID | str, position: int = 0) -> str | None
         )
     except ValueError:
         return None
+
+
+def officer_photo_name(submission_id: UUID | str, position: int = 0) -> str | None:
+    """The copy officers look at: the larger one once it has arrived, else the one the model read."""
+    try:
+        row = Photo.objects.filter(submission_id=submission_id, position=position).values("image", "original").first()
+    except ValueError:
+        return None
+    return (row["original"] or row["image"]) if row else None
 
 
 def photo_id(submission_id: UUID | str, position: int) -> int | None:

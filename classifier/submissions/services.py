@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from classifier.decision import MAX_CASE_PHOTOS, AnswerKind, DecisionRule, Diagnosis, diagnose_case
 from classifier.models import CheckAnswer, Label, ModelVersion, Photo, Prediction, Submission
+from classifier.submissions.answers import announce_answer
 from classifier.submissions.selectors import usable_photos
 from classifier.validators import CleanPhoto
 
@@ -140,6 +141,7 @@ def record_prediction(submission: Submission, version: ModelVersion, diagnosis: 
         Submission.objects.filter(pk=submission_id).update(
             status=Submission.Status.DONE, completed_at=now, error="", updated_at=now
         )
+        transaction.on_commit(lambda: announce_answer(submission_id))
     return True
 
 
@@ -271,6 +273,8 @@ def give_up_inference(submission_id: UUID | str, runs: int) -> None:
 
 
 def mark_submission_failed(submission_id: UUID | str, error: str) -> None:
-    Submission.objects.filter(pk=submission_id, status=Submission.Status.PENDING).update(
+    failed = Submission.objects.filter(pk=submission_id, status=Submission.Status.PENDING).update(
         status=Submission.Status.FAILED, error=error[:2000], completed_at=timezone.now()
     )
+    if failed:
+        transaction.on_commit(lambda: announce_answer(submission_id))

@@ -1,13 +1,17 @@
 // The photos on this phone ("my photos"), in IndexedDB, and the queue of photos taken without
 // network. Used by the upload page and by the service worker (Background Sync): the same code
 // sends the queue, one sender at a time (Web Locks), so a photo is never sent twice.
-// An item is a case: {localId, createdAt, status: waiting|pending|done|failed, blobs (its photos, while
-// waiting; older items have one blob), photos (how many), thumb, district, submissionId, url, name,
-// unsure, percent, error}.
+// An item is a case: {localId, createdAt, status: waiting|pending|done|failed, blobs (its photos' small
+// copies, while waiting; older items have one blob), originals (their larger copies, while waiting),
+// photos (how many), thumb, district, submissionId, url, name, unsure, percent, error}.
+// The larger copies of photos already sent wait in a second store until they have all arrived
+// (sendOriginals): the answer never waits for them, and a copy cut off halfway resumes where it stopped.
 (function (root) {
   "use strict";
   var DB_NAME = "leaf-doctor";
   var STORE = "photos";
+  var ORIGINALS = "originals";
+  var PIECE_BYTES = 128 * 1024;
   var KEEP = 30;
   var dbPromise = null;
   var channel = root.BroadcastChannel ? new BroadcastChannel("leaf-doctor") : null;
@@ -16,8 +20,11 @@
     if (!root.indexedDB) return Promise.reject(new Error("no IndexedDB"));
     if (!dbPromise) {
       dbPromise = new Promise(function (resolve, reject) {
-        var request = root.indexedDB.open(DB_NAME, 1);
-        request.onupgradeneeded = function () { request.result.createObjectStore(STORE, { keyPath: "localId" }); };
+        var request = root.indexedDB.open(DB_NAME, 2);
+        request.onupgradeneeded = function (event) {
+          if (event.oldVersion < 1) request.result.createObjectStore(STORE, { keyPath: "localId" });
+          if (event.oldVersion < 2) request.result.createObjectStore(ORIGINALS, { keyPath: "key" });
+        };
         request.onsuccess = function () { resolve(request.result); };
         request.onerror = function () { dbPromise = null; reject(request.error); };
       });
@@ -25,11 +32,12 @@
     return dbPromise;
   }
 
-  function run(mode, work) {
+  function run(mode, work, storeName) {
     return open().then(function (db) {
       return new Promise(function (resolve, reject) {
-        var tx = db.transaction(STORE, mode);
-        var request = work(tx.objectStore(STORE));
+        var name = storeName || STORE;
+        var tx = db.transaction(name, mode);
+        var request = work(tx.objectStore(name));
         tx.oncomplete = function () { resolve(request ? request.result : undefined); };
         tx.onerror = tx.onabort = function () { reject(tx.error); };
       });
@@ -82,7 +90,7 @@
           delete item.phone;
           return send(item, api);
         }
-        if (response.status === 202 && body.id) {
+        if ((response.status === 202 || response.status === 201) && body.id) {
           item.status = "pending";
           item.submissionId = body.id;
           item.url = body.url;
@@ -92,10 +100,14 @@
         } else {
           throw new Error("server answered " + response.status);
         }
+        var larger = item.status === "pending" ? item.originals : null;
         delete item.blob;
         delete item.blobs;
+        delete item.originals;
         delete item.phone;  // the server has it now; the phone keeps no copy
-        return put(item).then(function () { notify(item); return item; });
+        return put(item).then(function () {
+          return larger ? saveOriginals(item.submissionId, 0, larger) : null;
+        }).then(function () { notify(item); return item; });
       });
     });
   }
@@ -157,5 +169,67 @@
     });
   }
 
-  root.LeafStore = { all: all, save: save, put: put, flush: flush, refresh: refresh, SYNC_TAG: "leaf-doctor-send" };
+  // The larger copies of a case's photos from ``first`` on, to send after the answer (sendOriginals).
+  function saveOriginals(submissionId, first, blobs) {
+    return Promise.all((blobs || []).map(function (blob, i) {
+      if (!blob) return null;
+      var entry = { key: submissionId + "/" + (first + i), submissionId: submissionId, position: first + i,
+        blob: blob, createdAt: Date.now() };
+      return run("readwrite", function (store) { return store.put(entry); }, ORIGINALS);
+    }));
+  }
+
+  function dropOriginal(entry) {
+    return run("readwrite", function (store) { return store.delete(entry.key); }, ORIGINALS);
+  }
+
+  // One larger copy, in pieces from what the server already holds; resolves when it is there or
+  // refused for good, rejects when the network fails (it resumes next time).
+  function sendOriginal(entry, api) {
+    var url = api + "/" + entry.submissionId + "/photos/" + entry.position + "/original";
+    var total = entry.blob.size;
+    function piece(start) {
+      if (start >= total) return Promise.resolve();
+      var end = Math.min(total, start + PIECE_BYTES);
+      return fetch(url, { method: "PUT", body: entry.blob.slice(start, end), credentials: "same-origin",
+        headers: { "Content-Range": "bytes " + start + "-" + (end - 1) + "/" + total,
+          "Content-Type": "application/octet-stream" } }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (response.status === 200) return body.complete ? null : piece(body.received);
+          if (response.status === 409) return piece(body.received || 0);
+          if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+            return null;  // refused for good (no such case, not a photo): the small copy serves
+          }
+          throw new Error("server answered " + response.status);
+        });
+      });
+    }
+    return fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status === 404) return null;
+        if (!response.ok) throw new Error("server answered " + response.status);
+        return response.json().then(function (body) { return body.complete ? null : piece(body.received || 0); });
+      }).then(function () { return dropOriginal(entry); });
+  }
+
+  // Sends the larger copies still on the phone, one at a time; resolves with how many are left.
+  function sendOriginals(api) {
+    var locks = root.navigator && root.navigator.locks;
+    function work() {
+      return run("readonly", function (store) { return store.getAll(); }, ORIGINALS).then(function (entries) {
+        entries.sort(function (a, b) { return a.createdAt - b.createdAt || a.position - b.position; });
+        var index = 0;
+        function next() {
+          if (index >= entries.length) return 0;
+          return sendOriginal(entries[index], api).then(function () { index += 1; return next(); },
+            function () { return entries.length - index; });
+        }
+        return next();
+      });
+    }
+    return locks && locks.request ? locks.request("leaf-doctor-originals", work) : work();
+  }
+
+  root.LeafStore = { all: all, save: save, put: put, flush: flush, refresh: refresh, saveOriginals: saveOriginals,
+    sendOriginals: sendOriginals, SYNC_TAG: "leaf-doctor-send" };
 })(self);

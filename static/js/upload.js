@@ -1,13 +1,15 @@
 // The upload page: a case of 1 to 6 photos (several chosen at once, or "Add another leaf" one by one).
-// Each photo is shrunk in the browser (longest side 800 px, JPEG quality 0.8, about 100 KB instead of
-// 3-5 MB); the case is sent in one request, each photo with its own progress bar. Without network the
+// Each photo's small copy (photos.js: what the model reads, a few tens of KB instead of 3-5 MB) is sent
+// first, the case in one request, each photo with its own progress bar, and the response carries the
+// answer when the worker has it within a moment: it is shown on this page (result.js), one round trip.
+// The larger copies follow in the background (store.js). Without network the
 // case waits on the phone with its photos (store.js) and is sent by itself when the network returns;
 // the answer opens then. "My photos" lists the cases sent from this phone. Without JavaScript the
 // plain form works (several photos can be chosen in its file input).
 (function () {
   "use strict";
   var form = document.getElementById("upload-form");
-  if (!form || !window.FormData || !window.XMLHttpRequest) return;
+  if (!form || !window.FormData || !window.XMLHttpRequest || !window.LeafPhotos) return;
   var T = {};
   try { T = JSON.parse(document.getElementById("js-strings").textContent); } catch (e) { /* English below */ }
   var store = window.LeafStore && window.indexedDB ? window.LeafStore : null;
@@ -28,9 +30,6 @@
   var added = []; // photos added one by one with "Add another leaf"
   var bars = [];  // each photo's progress bar, in the order they are sent
   var MAX_PHOTOS = 6;
-  var MAX_SIDE = 800;
-  var QUALITY = 0.8;
-  var THUMB_SIDE = 96;
   var RETRY_MS = 15000;
   var queuedHere = {}; // photos queued on this visit: their answer opens as soon as they are sent
   var retryTimer = null;
@@ -98,32 +97,6 @@
     more.click();
   });
 
-  function draw(bitmap, maxSide) {
-    var scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
-    var canvas = document.createElement("canvas");
-    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
-    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
-    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-    return canvas;
-  }
-
-  // Resolves {blob, thumb}; the original file when the browser cannot decode it (the server says why).
-  function shrink(file) {
-    return new Promise(function (resolve) {
-      var original = { blob: file, thumb: "" };
-      if (!window.createImageBitmap || !/^image\/(jpeg|png|webp)$/.test(file.type)) return resolve(original);
-      createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-        var thumb = "";
-        try { thumb = draw(bitmap, THUMB_SIDE).toDataURL("image/jpeg", 0.6); } catch (e) { /* no thumbnail */ }
-        var small = Math.max(bitmap.width, bitmap.height) <= MAX_SIDE;
-        if (small && file.type === "image/jpeg") return resolve({ blob: file, thumb: thumb });
-        draw(bitmap, MAX_SIDE).toBlob(function (blob) {
-          resolve({ blob: blob || file, thumb: thumb });
-        }, "image/jpeg", QUALITY);
-      }, function () { resolve(original); });
-    });
-  }
-
   // Each photo's bar from the bytes sent so far: the photos go in order, one after the other.
   function showProgress(loaded, total, blobs) {
     bar.style.width = Math.round((100 * loaded) / total) + "%";
@@ -137,34 +110,30 @@
     });
   }
 
-  // Resolves {status, body} when the server answered; rejects when there is no network.
+  // Resolves {status, body} when the server answered; rejects when there is no network. Asks for the
+  // answer in the response (one round trip on a slow link), with the result page's HTML to show it.
   function send(blobs, fields) {
-    return new Promise(function (resolve, reject) {
-      var data = new FormData();
-      blobs.forEach(function (blob, i) { data.append("image", blob, "leaf-" + (i + 1) + ".jpg"); });
-      data.append("district", fields.district);
-      data.append("phone", fields.phone);
-      var request = new XMLHttpRequest();
-      request.open("POST", api);
-      request.timeout = 120000;
-      request.upload.onprogress = function (e) {
-        if (e.lengthComputable) showProgress(e.loaded, e.total, blobs);
-      };
-      request.onload = function () {
-        var body = {};
-        try { body = JSON.parse(request.responseText); } catch (e) { /* not JSON */ }
-        resolve({ status: request.status, body: body });
-      };
-      request.onerror = request.ontimeout = function () { reject(new Error("network")); };
-      request.send(data);
+    var data = new FormData();
+    blobs.forEach(function (blob, i) { data.append("image", blob, "leaf-" + (i + 1) + ".jpg"); });
+    data.append("district", fields.district);
+    data.append("phone", fields.phone);
+    return window.LeafPhotos.post(api + window.LeafPhotos.ANSWER_QUERY, data, function (loaded, total) {
+      showProgress(loaded, total, blobs);
     });
+  }
+
+  // The larger copies, encoded once the small ones are on their way (null where there is none).
+  function larger(photos) {
+    return Promise.all(photos.map(function (p) { return p.large().catch(function () { return null; }); }));
   }
 
   function queue(photos, fields) {
     if (!store) return showError(text("waiting", "No network. Please try again when you have signal."));
-    return store.save({ status: "waiting", blobs: photos.map(function (p) { return p.blob; }),
-      thumb: photos[0].thumb, photos: photos.length, district: fields.district,
-      phone: fields.phone }).then(function (item) {
+    return larger(photos).then(function (originals) {
+      return store.save({ status: "waiting", blobs: photos.map(function (p) { return p.small; }),
+        originals: originals, thumb: photos[0].thumb, photos: photos.length, district: fields.district,
+        phone: fields.phone });
+    }).then(function (item) {
       queuedHere[item.localId] = true;
       progress.hidden = true;
       button.disabled = false;
@@ -187,15 +156,13 @@
     progress.hidden = false;
     progressText.textContent = text("preparing", "Preparing photo…");
     bar.style.width = "0";
-    Promise.all(files.map(shrink)).then(function (photos) {
+    Promise.all(files.map(window.LeafPhotos.prepare)).then(function (photos) {
       if (navigator.onLine === false && store) return queue(photos, fields);
       progressText.textContent = text("sending", "Sending photo…");
-      var blobs = photos.map(function (p) { return p.blob; });
+      var blobs = photos.map(function (p) { return p.small; });
       return send(blobs, fields).then(function (answer) {
-        if (answer.status === 202 && answer.body.url) {
-          var kept = store ? store.save({ status: "pending", submissionId: answer.body.id, url: answer.body.url,
-            thumb: photos[0].thumb, photos: photos.length, district: fields.district }) : Promise.resolve();
-          return kept.catch(function () {}).then(function () { window.location.assign(answer.body.url); });
+        if ((answer.status === 201 || answer.status === 202) && answer.body.url) {
+          return answered(answer.body, photos, fields);
         }
         if (answer.status >= 400 && answer.status < 500) {
           return showError(answer.body.error || text("uploadFailed", "Sending failed. Please try again."));
@@ -204,6 +171,21 @@
       }, function () { return queue(photos, fields); });
     });
   });
+
+  // The case is stored: its answer on this page when the response has it (else the result page, which
+  // waits for it), and its photos' larger copies kept on the phone until they have all been sent.
+  function answered(body, photos, fields) {
+    var kept = store ? store.save({ status: "pending", submissionId: body.id, url: body.url,
+      thumb: photos[0].thumb, photos: photos.length, district: fields.district }).catch(function () {}) : Promise.resolve();
+    var originals = kept.then(function () { return larger(photos); }).then(function (blobs) {
+      return store ? store.saveOriginals(body.id, 0, blobs) : null;
+    }).catch(function () { /* the small copies serve */ });
+    if (body.html && window.LeafResult) {
+      window.LeafResult.show(body.html, body.url);
+      return originals.then(function () { return store ? store.sendOriginals(api).catch(function () {}) : null; });
+    }
+    return originals.then(function () { window.location.assign(body.url); });
+  }
 
   function askForSync() {
     if (!navigator.serviceWorker) return;
@@ -221,6 +203,7 @@
     if (!store) return;
     store.flush(api).then(function (left) {
       if (left) retryLater();
+      store.sendOriginals(api).catch(function () { /* sent on the next flush */ });
       return store.refresh(api.replace(/\/$/, ""));
     }).catch(function () { retryLater(); }).then(render);
   }

@@ -43,6 +43,7 @@ self.addEventListener("sync", function (event) {
   if (event.tag !== self.LeafStore.SYNC_TAG) return;
   event.waitUntil(self.LeafStore.flush(API).then(function (left) {
     if (left) throw new Error(left + " photos still waiting"); // the browser tries again later
+    return self.LeafStore.sendOriginals(API);
   }));
 });
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from classifier.models import Submission
+from classifier.submissions import answers, originals
 from classifier.submissions import selectors as submission_selectors
 from classifier.submissions import services as submission_services
 from webapp.farmer.forms import AddPhotoForm, SubmissionForm, add_photo_error
-from webapp.farmer.presenters import submission_dict
-from webapp.ratelimits import upload_limit
+from webapp.farmer.presenters import present_submission, submission_dict
+from webapp.ratelimits import original_limit, upload_limit
 
 
 def _too_many_requests() -> JsonResponse:
@@ -35,7 +38,7 @@ def create_submission(request: HttpRequest) -> JsonResponse:
     if not form.is_valid():
         return _form_errors(form)
     submission = form.submit()
-    return JsonResponse(submission_dict(submission_selectors.submission_with_prediction(submission.id)), status=202)
+    return _case_response(request, submission.id)
 
 
 @csrf_exempt  # as above: it adds to the case whose unguessable id the client holds
@@ -55,7 +58,25 @@ def add_photo(request: HttpRequest, submission_id) -> JsonResponse:
     except submission_services.CaseError as error:
         message = add_photo_error(error)
         return JsonResponse({"error": message, "errors": {"image": [message]}}, status=400)
-    return JsonResponse(submission_dict(submission_selectors.submission_with_prediction(submission_id)), status=202)
+    return _case_response(request, submission_id)
+
+
+def _is_answered(submission_id) -> bool:
+    return submission_selectors.case_status(submission_id) != Submission.Status.PENDING
+
+
+def _case_response(request: HttpRequest, submission_id) -> JsonResponse:
+    """The case just stored or added to: 202 while pending; with ``?wait=`` seconds (at most
+    ``ANSWER_WAIT_SECONDS``) its answer when the worker has it by then, 201 (one round trip on a slow
+    link). ``?fragment=1`` (the farmer's page) adds ``html``: the result page's answer, rendered."""
+    wait = answers.requested_wait(request.GET.get("wait"))
+    answered = answers.wait_for_answer(submission_id, wait, lambda: _is_answered(submission_id))
+    found = submission_selectors.submission_with_prediction(submission_id)
+    body = submission_dict(found)
+    body["waited"] = wait > 0
+    if request.GET.get("fragment") == "1":
+        body["html"] = render_to_string("farmer/_result.html", {"result": present_submission(found)}, request)
+    return JsonResponse(body, status=201 if answered else 202)
 
 
 @require_GET
@@ -64,3 +85,47 @@ def submission_detail(request: HttpRequest, submission_id) -> JsonResponse:
     if submission is None:
         return JsonResponse({"error": "not found"}, status=404)
     return JsonResponse(submission_dict(submission))
+
+
+def _content_range(request: HttpRequest) -> tuple[int, int] | None:
+    """``Content-Range: bytes START-END/TOTAL`` of a piece whose body is END - START + 1 bytes."""
+    value = request.headers.get("Content-Range", "")
+    unit, _, spec = value.partition(" ")
+    span, _, total = spec.partition("/")
+    first, _, last = span.partition("-")
+    try:
+        start, end, size = int(first), int(last), int(total)
+    except ValueError:
+        return None
+    if unit != "bytes" or end < start or end - start + 1 != len(request.body):
+        return None
+    return start, size
+
+
+def _progress(found: originals.Progress, status: int = 200) -> JsonResponse:
+    return JsonResponse({"received": found.received, "total": found.total, "complete": found.complete}, status=status)
+
+
+@csrf_exempt  # as above: the case's unguessable id is the key
+@require_http_methods(["GET", "PUT"])
+@original_limit
+def photo_original(request: HttpRequest, submission_id, position: int) -> JsonResponse:
+    """A photo's larger copy, for officers, sent after the answer in resumable pieces
+    (``classifier.submissions.originals``). GET: how much has arrived. PUT: one piece, with
+    ``Content-Range: bytes START-END/TOTAL``; 409 with ``received`` to resume from."""
+    try:
+        if request.method == "GET":
+            return _progress(originals.progress(submission_id, position))
+        if getattr(request, "limited", False):
+            return _too_many_requests()
+        span = _content_range(request)
+        if span is None:
+            message = "Send a piece with Content-Range: bytes START-END/TOTAL matching its body."
+            return JsonResponse({"error": message}, status=400)
+        return _progress(originals.receive_piece(submission_id, position, span[0], span[1], request.body))
+    except originals.OriginalError as error:
+        if error.code == "missing":
+            return JsonResponse({"error": "not found"}, status=404)
+        if error.code == "offset":
+            return JsonResponse({"error": str(error), "received": error.received}, status=409)
+        return JsonResponse({"error": str(error)}, status=400)

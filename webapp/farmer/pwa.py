@@ -16,7 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 # What the upload page needs offline, besides the page itself.
-OFFLINE_STATIC = ["css/site.css", "js/sw-register.js", "js/store.js", "js/upload.js", "js/result.js", "icons/icon.svg"]
+OFFLINE_STATIC = [
+    "css/site.css",
+    "js/sw-register.js",
+    "js/photos.js",
+    "js/store.js",
+    "js/upload.js",
+    "js/result.js",
+    "icons/icon.svg",
+]
 
 
 @require_GET

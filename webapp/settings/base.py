@@ -203,6 +203,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("SMS_SWEEP_INTERVAL_SECONDS", default=300),
     },
     "forget-phone-numbers": {"task": "classifier.tasks.forget_phone_numbers", "schedule": 3600.0},
+    "forget-partial-originals": {"task": "classifier.tasks.forget_partial_originals", "schedule": 3600.0},
 }
 # The weekly retraining check is a django-celery-beat PeriodicTask (data migration), editable in the admin.
 
@@ -217,6 +218,11 @@ CLASSIFIER_UNSURE_BELOW = env.float("CLASSIFIER_UNSURE_BELOW", default=0.6)
 REJECT_LABEL = NOT_POTATO_LEAF
 # A pending submission older than this is enqueued again by the sweeper.
 STALE_SUBMISSION_SECONDS = env.int("STALE_SUBMISSION_SECONDS", default=120)
+# The answer in the upload's own response (classifier/submissions/answers.py): the longest a request may
+# wait for the worker (the page asks for 2 s; on a slow link a second request costs a 2 s round trip
+# anyway), and how many of a gunicorn process's threads may wait at once (the rest stay free).
+ANSWER_WAIT_SECONDS = env.float("ANSWER_WAIT_SECONDS", default=2.0)
+ANSWER_WAITERS_PER_PROCESS = env.int("ANSWER_WAITERS_PER_PROCESS", default=2)
 # Runs of the model on one photo that may end without a prediction (the worker killed, out of
 # memory, crashed) before the photo is marked failed and the farmer asked for another.
 MAX_INFERENCE_ATTEMPTS = env.int("MAX_INFERENCE_ATTEMPTS", default=3)

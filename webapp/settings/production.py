@@ -78,6 +78,8 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # Uploads per client address (django-ratelimit, counted in the cache above); "" turns it off.
 UPLOAD_RATE_LIMIT = env.str("UPLOAD_RATE_LIMIT", default="30/m").strip() or None
+# Pieces of photos' larger copies, per client address (webapp/farmer/api.py photo_original).
+ORIGINAL_RATE_LIMIT = env.str("ORIGINAL_RATE_LIMIT", default="120/m").strip() or None
 RATELIMIT_FAIL_OPEN = True
 # The client's address (webapp/client_ip.py, with django-ipware): REMOTE_ADDR, or, behind
 # TRUSTED_PROXY_COUNT proxies that each append to X-Forwarded-For, the address the outermost of

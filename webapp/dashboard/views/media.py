@@ -47,7 +47,7 @@ def _position(request: HttpRequest) -> int:
 @officer_required
 @require_GET
 def image(request: HttpRequest, submission_id) -> HttpResponse:
-    name = submission_selectors.photo_image_name(submission_id, _position(request))
+    name = submission_selectors.officer_photo_name(submission_id, _position(request))
     if not name:
         raise Http404("No such photo")
     return _file_response(name, max_age=3600)
