@@ -82,11 +82,16 @@ def load_model_input_views(
     source: str | BinaryIO, image_size: int = DEFAULT_IMAGE_SIZE, views: tuple[str, ...] = ("as_sent",)
 ) -> np.ndarray:
     """The model's input for each of ``views`` of ``source``: (views, size, size, 3). "as_sent" is exactly
-    :func:`load_model_input`'s; the zoomed view is decoded larger, so the zoom does not upscale."""
+    :func:`load_model_input`'s; the zoomed view is decoded larger, so the zoom does not upscale. The photo
+    is decoded once per decoding size (as sent and mirrored share one)."""
     data = source.read() if hasattr(source, "read") else Path(source).read_bytes()
+    decoded: dict[int, Image.Image] = {}
     arrays = []
     for view in views:
         side = round(image_size / ZOOM) if view == "zoomed" else image_size
-        with Image.open(io.BytesIO(data)) as image:
-            arrays.append(to_model_input(view_of(upright_rgb(image, side), view), image_size))
+        if side not in decoded:
+            with Image.open(io.BytesIO(data)) as image:
+                decoded[side] = upright_rgb(image, side)
+                decoded[side].load()
+        arrays.append(to_model_input(view_of(decoded[side], view), image_size))
     return np.stack(arrays)

@@ -3,8 +3,8 @@ never imports TensorFlow; ``compute_heatmap`` imports it when it runs, on the tr
 
 ``acks_late`` with ``reject_on_worker_lost``: a task is acknowledged only after it finishes, so a
 worker killed mid-task leaves the message to be delivered again; ``record_prediction`` makes
-that second delivery harmless. Each photo's model output is stored once it is computed, so a case's
-photos are each run once per model version, however often the case is diagnosed again (a photo added).
+that second delivery harmless. Each photo's model output is stored with the case's answer (one
+transaction), so a case's photos are each run once per model version, however often the case is diagnosed again (a photo added).
 A photo that kills the worker on every run would be delivered for ever: each run is counted first,
 and after ``MAX_INFERENCE_ATTEMPTS`` the case is marked failed (adding a photo starts the count again).
 """
@@ -65,13 +65,13 @@ def diagnose_submission(submission_id: str) -> str:
     predictor = predictor_for(version)
     started = time.perf_counter()
     photos = list(submission_selectors.usable_photos(submission_id))
+    outputs = {}
     try:
         for photo in photos:
             if photo.probabilities is None or photo.diagnosed_by_id != version.pk:
                 with default_storage.open(photo.image.name, "rb") as image_file:
-                    probabilities = predictor.probabilities(image_file)
-                submission_services.record_photo_probabilities(photo.pk, version, probabilities)
-                photo.probabilities = probabilities.tolist()
+                    outputs[photo.pk] = predictor.probabilities(image_file)
+                photo.probabilities = outputs[photo.pk].tolist()
         if not photos:
             raise ValueError("no usable photo in this case")
     except (OSError, ValueError) as error:
@@ -80,7 +80,7 @@ def diagnose_submission(submission_id: str) -> str:
         return Submission.Status.FAILED
     diagnosis = submission_services.diagnose_stored(version, photos)
     elapsed_ms = (time.perf_counter() - started) * 1000
-    submission_services.record_prediction(submission, version, diagnosis, elapsed_ms)
+    submission_services.record_prediction(submission, version, diagnosis, elapsed_ms, outputs)
     return Submission.Status.DONE
 
 

@@ -315,7 +315,7 @@ def test_no_verdict_on_a_case_being_diagnosed_again(client, officer, active_mode
     from classifier.submissions import services as submission_services
     from tests.images import jpeg_bytes
 
-    monkeypatch.setattr(submission_services, "enqueue_inference", lambda submission_id: True)
+    monkeypatch.setattr(submission_services, "enqueue_inference", lambda submission_id, **_: True)
     case = diagnosed(active_model, label="early_blight", confidence=0.97, unsure=False, phone="+256772123456")
     photo = SimpleUploadedFile("leaf.jpg", jpeg_bytes(), content_type="image/jpeg")
     assert client.post(reverse("api-submission-add-photo", args=[case.pk]), {"image": photo}).status_code == 202

@@ -36,7 +36,7 @@ def test_upload_page_has_camera_control(client):
 
 def test_api_accepts_a_photo_and_enqueues_after_commit(client, django_capture_on_commit_callbacks, monkeypatch):
     enqueued = []
-    monkeypatch.setattr("classifier.submissions.services.enqueue_inference", enqueued.append)
+    monkeypatch.setattr("classifier.submissions.services.enqueue_inference", lambda sid, **_: enqueued.append(sid))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/v1/submissions", {"image": photo(), "district": "kabale"})
     assert response.status_code == 202
@@ -159,7 +159,7 @@ def test_real_photo_upload_keeps_its_pixels(client):
 
 def test_api_takes_a_case_of_three_photos(client, django_capture_on_commit_callbacks, monkeypatch):
     enqueued = []
-    monkeypatch.setattr("classifier.submissions.services.enqueue_inference", enqueued.append)
+    monkeypatch.setattr("classifier.submissions.services.enqueue_inference", lambda sid, **_: enqueued.append(sid))
     paths = heldout_photos("late_blight", 3)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/v1/submissions", {"image": [photo(p.read_bytes(), p.name) for p in paths]})
@@ -187,7 +187,7 @@ def test_a_bad_photo_among_three_refuses_the_case_and_stores_nothing(client, med
 
 
 def test_a_photo_is_added_to_a_case_up_to_six(client, django_capture_on_commit_callbacks, monkeypatch, media_root):
-    monkeypatch.setattr("classifier.submissions.services.enqueue_inference", lambda sid: True)
+    monkeypatch.setattr("classifier.submissions.services.enqueue_inference", lambda sid, **_: True)
     before = len(stored_files(media_root))
     case = client.post("/api/v1/submissions", {"image": photo()}).json()
     Submission.objects.filter(pk=case["id"]).update(status="done")

@@ -55,13 +55,14 @@ def create_submission(
     photos = [photos] if isinstance(photos, CleanPhoto) else list(photos)
     if not 1 <= len(photos) <= MAX_CASE_PHOTOS:
         raise CaseError(f"a case has 1 to {MAX_CASE_PHOTOS} photos")
-    submission = Submission(district=district, phone=phone or "", language=language)
+    # Counted as published in the insert itself (one write less per upload); undone if publishing fails.
+    submission = Submission(district=district, phone=phone or "", language=language, enqueue_count=1)
     rows = _store_photos(submission, photos, 0)
     try:
         with transaction.atomic():
             submission.save(force_insert=True)
             Photo.objects.bulk_create(rows)
-            transaction.on_commit(lambda: enqueue_inference(submission.id))
+            transaction.on_commit(lambda: enqueue_inference(submission.id, counted=True))
     except Exception:
         _delete_files(rows)
         raise
@@ -87,9 +88,14 @@ def add_photo(submission_id: UUID | str, photo: CleanPhoto) -> Submission:
             rows[0].save(force_insert=True)
             now = timezone.now()
             Submission.objects.filter(pk=submission_id).update(
-                status=Submission.Status.PENDING, error="", completed_at=None, updated_at=now, inference_attempts=0
+                status=Submission.Status.PENDING,
+                error="",
+                completed_at=None,
+                updated_at=now,
+                inference_attempts=0,
+                enqueue_count=F("enqueue_count") + 1,
             )
-            transaction.on_commit(lambda: enqueue_inference(submission.id))
+            transaction.on_commit(lambda: enqueue_inference(submission.id, counted=True))
     except Exception:
         _delete_files(rows)
         raise
@@ -97,16 +103,23 @@ def add_photo(submission_id: UUID | str, photo: CleanPhoto) -> Submission:
     return submission
 
 
-def enqueue_inference(submission_id: UUID) -> bool:
-    """Publish the inference task; if the broker is down, leave the submission for the sweeper."""
+def enqueue_inference(submission_id: UUID, counted: bool = False) -> bool:
+    """Publish the inference task; if the broker is down, leave the submission for the sweeper.
+
+    ``counted``: the caller's own write already counted this publication (and set ``updated_at``)."""
     from classifier.tasks import diagnose_submission
 
     try:
         diagnose_submission.apply_async(args=[str(submission_id)])
     except Exception:  # kombu raises many kinds of connection errors
         logger.warning("could not enqueue submission %s; the sweeper will retry", submission_id, exc_info=True)
+        if counted:
+            Submission.objects.filter(pk=submission_id).update(enqueue_count=F("enqueue_count") - 1)
         return False
-    Submission.objects.filter(pk=submission_id).update(enqueue_count=F("enqueue_count") + 1, updated_at=timezone.now())
+    if not counted:
+        Submission.objects.filter(pk=submission_id).update(
+            enqueue_count=F("enqueue_count") + 1, updated_at=timezone.now()
+        )
     return True
 
 
@@ -117,7 +130,13 @@ def record_photo_probabilities(photo_id: int, version: ModelVersion, probabiliti
     Photo.objects.filter(pk=photo_id).update(probabilities=stored, diagnosed_by=version)
 
 
-def record_prediction(submission: Submission, version: ModelVersion, diagnosis: Diagnosis, inference_ms: float) -> bool:
+def record_prediction(
+    submission: Submission,
+    version: ModelVersion,
+    diagnosis: Diagnosis,
+    inference_ms: float,
+    photo_outputs: dict[int, np.ndarray] | None = None,
+) -> bool:
     """Save the case's prediction (created, or rewritten for a case that got a photo) and complete the
     case; returns whether this call saved it.
 
@@ -125,10 +144,15 @@ def record_prediction(submission: Submission, version: ModelVersion, diagnosis: 
     nothing, so a case's answer is recorded once per diagnosis. An answer over fewer photos than the
     case's usable ones (a photo added while the model ran) is not recorded: the task the new photo
     enqueued records the answer over all of them. The review columns are left as they are.
+
+    ``photo_outputs`` (photo id: raw output) are the photos the task ran the model on: stored in the same
+    transaction (one commit per diagnosis), whether or not the answer is recorded.
     """
     submission_id = submission.pk
     now = timezone.now()
     with transaction.atomic():
+        for photo_id, probabilities in (photo_outputs or {}).items():
+            record_photo_probabilities(photo_id, version, probabilities)
         locked = Submission.objects.select_for_update().filter(pk=submission_id, status=Submission.Status.PENDING)
         if not locked.exists():
             return False
