@@ -4,7 +4,8 @@ never imports TensorFlow; ``compute_heatmap`` imports it when it runs, on the tr
 ``acks_late`` with ``reject_on_worker_lost``: a task is acknowledged only after it finishes, so a
 worker killed mid-task leaves the message to be delivered again; ``record_prediction`` makes
 that second delivery harmless. Each photo's model output is stored with the case's answer (one
-transaction), so a case's photos are each run once per model version, however often the case is diagnosed again (a photo added).
+transaction), so a case's photos are each run once per model version, however often the case is
+diagnosed again (a photo added).
 A photo that kills the worker on every run would be delivered for ever: each run is counted first,
 and after ``MAX_INFERENCE_ATTEMPTS`` the case is marked failed (adding a photo starts the count again).
 """
