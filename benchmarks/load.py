@@ -1,10 +1,16 @@
-"""Load test on loopback: N simulated farmers upload real photos for M minutes.
+"""Load test on loopback: N simulated farmers upload real field photos for M minutes, in two phases
+on the same stack, one after the other, so their figures compare within one run:
 
-Starts its own stack (gunicorn, 2 inference worker processes, a Redis server of its own, and
-PostgreSQL when one answers on 127.0.0.1:5432, else SQLite) and reports throughput,
-upload-to-diagnosis p50/p95, errors, lost submissions, and CPU seconds per submission for web,
-broker, worker, database and the load generator itself. Every farmer uploads, then polls the
-API for the result every 250 ms, as the result page does.
+- ``poll`` (how the page worked before issue 26): upload, then ask the API for the answer every 250 ms;
+- ``wait`` (the page now): upload with ``?wait=2``; the answer comes in the upload's response when the
+  worker has it in time, else the farmer polls as above.
+
+Each photo is what the page sends first: the small copy (longest side ``SMALL_SIDE``, JPEG
+``SMALL_QUALITY``, static/js/photos.js). Starts its own stack (gunicorn, 2 inference worker processes,
+a Redis server of its own, and PostgreSQL when one answers on 127.0.0.1:5432, else SQLite) and reports
+per phase: photos diagnosed per second, upload-to-answer p50/p95, answers in the upload's response,
+errors, lost submissions, and CPU milliseconds per photo for web, broker, worker, database and the load
+generator itself.
 
     .venv/bin/python benchmarks/load.py --farmers 12 --minutes 1
 """
@@ -31,10 +37,15 @@ PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 sys.path.insert(0, str(REPO))
 
 
+SMALL_SIDE = 384  # static/js/photos.js
+SMALL_QUALITY = 80
+
+
 @dataclass
 class Results:
     submitted: dict[str, float] = field(default_factory=dict)  # id -> wall time the upload started
     seen_done_ms: list[float] = field(default_factory=list)
+    in_response: int = 0
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -88,24 +99,30 @@ def multipart(photo: bytes, fields: dict[str, str] | None = None) -> tuple[bytes
     return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
-def farmer(url: str, photos: list[bytes], stop_at: float, results: Results, seed: int) -> None:
+def farmer(url: str, photos: list[bytes], stop_at: float, results: Results, seed: int, wait: bool) -> None:
     client = Client(url)
     rng = random.Random(seed)
     bodies = [multipart(photo) for photo in photos]
+    path = "/api/v1/submissions?wait=2" if wait else "/api/v1/submissions"
     while time.time() < stop_at:
         body, headers = rng.choice(bodies)
         started = time.time()
         try:
-            status, content = client.request("POST", "/api/v1/submissions", body, headers)
+            status, content = client.request("POST", path, body, headers)
         except (OSError, http.client.HTTPException) as error:
             results.errors.append(f"upload: {error}")
             continue
-        if status != 202:
+        if status not in (201, 202):
             results.errors.append(f"upload: HTTP {status}")
             continue
         submission_id = json.loads(content)["id"]
         with results.lock:
             results.submitted[submission_id] = started
+        if status == 201:  # the answer came in the upload's response
+            with results.lock:
+                results.in_response += 1
+            results.seen_done_ms.append((time.time() - started) * 1000)
+            continue
         while time.time() < stop_at + 30:
             time.sleep(0.25)
             try:
@@ -142,10 +159,29 @@ def postgres_pids() -> list[int]:
     return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] and p.info["name"].startswith("postgres")]
 
 
+def small_copies(folder: Path, count: int) -> list[bytes]:
+    """``count`` field photos as the page sends them first (its small copy)."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+    copies = []
+    for path in random.Random(0).sample(paths, min(count, len(paths))):
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image).convert("RGB")
+            image.thumbnail((SMALL_SIDE, SMALL_SIDE), Image.Resampling.BILINEAR)
+            buffer = io.BytesIO()
+            image.save(buffer, format="JPEG", quality=SMALL_QUALITY)
+            copies.append(buffer.getvalue())
+    return copies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Load test on loopback")
     parser.add_argument("--farmers", type=int, default=12)
-    parser.add_argument("--minutes", type=float, default=1.0)
+    parser.add_argument("--minutes", type=float, default=1.0, help="per phase")
+    parser.add_argument("--phases", nargs="+", default=["poll", "wait"], choices=["poll", "wait"])
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--inference-workers", type=int, default=2)
     args = parser.parse_args()
@@ -178,16 +214,13 @@ def measure(args, service) -> None:
     django.setup()
     from django.conf import settings
 
-    photo_dir = Path(settings.DATA_ROOT) / "plantvillage-potato"
-    folders = sorted(p for p in photo_dir.iterdir() if p.is_dir())
-    photos = [p.read_bytes() for folder in folders for p in sorted(folder.iterdir())[:20]]
-
+    photos = small_copies(Path(settings.DATA_ROOT) / "field-potato", 60)
+    mean_kb = statistics.mean(len(photo) for photo in photos) / 1024
     web = service.start_web(workers=args.web_workers, threads=4, loglevel="warning")
     worker = service.start_worker("worker", args.inference_workers, loglevel="warning")
     url = service.url
-    print(f"database: {env['DATABASE_URL'].split('://')[0]}; {args.farmers} farmers for {args.minutes} min")
-
-    results = Results()
+    print(f"database: {env['DATABASE_URL'].split('://')[0]}; {args.farmers} farmers, {args.minutes} min per phase; "
+          f"{len(photos)} field photos as small copies ({SMALL_SIDE} px, mean {mean_kb:.0f} KB)")  # fmt: skip
     groups = {"web": [web.pid], "broker": [service.redis.pid], "worker": [worker.pid], "database": postgres_pids(),
               "load generator": [os.getpid()]}  # fmt: skip
 
@@ -195,47 +228,81 @@ def measure(args, service) -> None:
         # The load generator is this process alone: the stack's processes are its children.
         return {name: cpu_seconds(pids, with_children=name != "load generator") for name, pids in groups.items()}
 
-    before = cpu_now()
+    # Warm up: every worker process loads the model before anything is timed.
+    phase(url, photos[:4], args.farmers, 5 / 60, wait=False)
+    rows = {}
+    for name in args.phases:
+        before = cpu_now()
+        results, elapsed = phase(url, photos, args.farmers, args.minutes, wait=name == "wait")
+        after = cpu_now()
+        time.sleep(5)  # late answers land before they are counted
+        rows[name] = summary(results, elapsed, {group: after[group] - before[group] for group in groups})
+    service.stop()
+    report(rows, list(groups))
+
+
+def phase(url: str, photos: list[bytes], farmers: int, minutes: float, wait: bool) -> tuple[Results, float]:
+    results = Results()
     started = time.time()
-    stop_at = started + args.minutes * 60
-    threads = [threading.Thread(target=farmer, args=(url, photos, stop_at, results, i)) for i in range(args.farmers)]
+    stop_at = started + minutes * 60
+    threads = [
+        threading.Thread(target=farmer, args=(url, photos, stop_at, results, seed, wait)) for seed in range(farmers)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.time() - started
-    after = cpu_now()
+    return results, time.time() - started
 
+
+def summary(results: Results, elapsed: float, cpu: dict[str, float]) -> dict:
     from classifier.models import Submission
 
     done = Submission.objects.filter(pk__in=list(results.submitted), status="done").values_list("id", "completed_at")
     server_ms = sorted(
         (completed.timestamp() - results.submitted[str(submission_id)]) * 1000 for submission_id, completed in done
     )
-    lost = len(results.submitted) - len(server_ms)
-    service.stop()
-
     count = len(server_ms)
-    print(f"\nran {elapsed:.1f} s at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores")
-    accepted = len(results.submitted)
-    print(f"uploads accepted: {accepted}; diagnosed: {count}; lost: {lost}; errors: {len(results.errors)}")
-    for error in sorted(set(results.errors))[:5]:
-        print(f"  e.g. {error}")
-    print(f"throughput: {count / elapsed:.1f} diagnoses/s")
-    if server_ms:
-        p95 = server_ms[min(count - 1, round(0.95 * (count - 1)))]
-        print(f"upload to diagnosis stored: p50 {statistics.median(server_ms):.0f} ms, p95 {p95:.0f} ms")
-    if results.seen_done_ms:
-        seen = sorted(results.seen_done_ms)
-        print(f"upload to diagnosis seen by the polling farmer (250 ms polls): p50 {statistics.median(seen):.0f} ms, "
-              f"p95 {seen[round(0.95 * (len(seen) - 1))]:.0f} ms")  # fmt: skip
-    print("CPU per diagnosis (ms):")
-    total = 0.0
-    for name in groups:
-        spent = (after[name] - before[name]) * 1000 / max(count, 1)
-        total += spent
-        print(f"  {name:<15} {spent:6.1f}")
-    print(f"  {'all':<15} {total:6.1f}  (2 cores give {2000 / max(total, 1e-9):.0f} diagnoses/s at this cost)")
+    seen = sorted(results.seen_done_ms)
+    row = {
+        "elapsed": elapsed,
+        "accepted": len(results.submitted),
+        "diagnosed": count,
+        "lost": len(results.submitted) - count,
+        "errors": len(results.errors),
+        "error_examples": sorted(set(results.errors))[:3],
+        "photos_per_second": count / elapsed,
+        "in_response": results.in_response,
+        "stored_p50": statistics.median(server_ms) if server_ms else 0.0,
+        "seen_p50": statistics.median(seen) if seen else 0.0,
+        "seen_p95": seen[round(0.95 * (len(seen) - 1))] if seen else 0.0,
+        "cpu_ms": {group: spent * 1000 / max(count, 1) for group, spent in cpu.items()},
+    }
+    return row
+
+
+def report(rows: dict[str, dict], groups: list[str]) -> None:
+    names = list(rows)
+    print(f"\nran at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores")
+    line = "{:<40}" + "{:>14}" * len(names)
+    print(line.format("", *names))
+    print(line.format("photos diagnosed per second", *(f"{rows[n]['photos_per_second']:.1f}" for n in names)))
+    print(line.format("uploads accepted", *(rows[n]["accepted"] for n in names)))
+    print(line.format("lost (accepted, never diagnosed)", *(rows[n]["lost"] for n in names)))
+    print(line.format("errors", *(rows[n]["errors"] for n in names)))
+    print(line.format("answers in the upload's response", *(rows[n]["in_response"] for n in names)))
+    print(line.format("upload to answer stored, p50 ms", *(f"{rows[n]['stored_p50']:.0f}" for n in names)))
+    print(line.format("upload to answer seen, p50 ms", *(f"{rows[n]['seen_p50']:.0f}" for n in names)))
+    print(line.format("upload to answer seen, p95 ms", *(f"{rows[n]['seen_p95']:.0f}" for n in names)))
+    print("CPU per photo (ms):")
+    for group in groups:
+        print(line.format(f"  {group}", *(f"{rows[n]['cpu_ms'][group]:.1f}" for n in names)))
+    totals = {n: sum(rows[n]["cpu_ms"].values()) for n in names}
+    print(line.format("  all", *(f"{totals[n]:.1f}" for n in names)))
+    print(line.format("  2 cores at this cost, photos/s", *(f"{2000 / max(totals[n], 1e-9):.0f}" for n in names)))
+    for name in names:
+        for example in rows[name]["error_examples"]:
+            print(f"  {name}: e.g. {example}")
 
 
 if __name__ == "__main__":

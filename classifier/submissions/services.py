@@ -159,9 +159,10 @@ def record_prediction(
         usable = Photo.objects.filter(submission_id=submission_id, is_unusable=False).count()
         if usable and usable != diagnosis.photos:
             return False
-        Prediction.objects.update_or_create(
-            submission_id=submission_id, defaults=_prediction_fields(submission, version, diagnosis, inference_ms)
-        )
+        fields = _prediction_fields(submission, version, diagnosis, inference_ms)
+        # The case's row lock makes this the only writer: no savepoint of update_or_create needed.
+        if not Prediction.objects.filter(submission_id=submission_id).update(**fields):
+            Prediction.objects.create(submission_id=submission_id, **fields)
         Submission.objects.filter(pk=submission_id).update(
             status=Submission.Status.DONE, completed_at=now, error="", updated_at=now
         )
