@@ -51,3 +51,7 @@ def test_slow_network_benchmark_reaches_a_diagnosis():
     assert figures["first_load_bytes"] > 0
     assert len(figures["submit_to_diagnosis_seconds_slow3g"]) == 1
     assert figures["diagnoses"] and all(diagnosis.strip() for diagnosis in figures["diagnoses"])
+    assert figures["pages_loaded"] == [1]  # the answer came in place, from the upload's own response
+    assert figures["photo_sent_bytes_median"] < 60_000  # the small copy first
+    leaves = figures["case_of_three_leaves_slow3g"][0]["leaves"]
+    assert 1 <= len(leaves) <= 3 and all(leaf["seconds"] > 0 and leaf["answer"] for leaf in leaves)
