@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/submissions", api.create_submission, name="api-submission-create"),
     path("api/v1/submissions/<uuid:submission_id>", api.submission_detail, name="api-submission-detail"),
     path("api/v1/submissions/<uuid:submission_id>/photos", api.add_photo, name="api-submission-add-photo"),
+    path("api/v1/openapi.json", api.openapi_schema, name="api-openapi"),
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
 ]
