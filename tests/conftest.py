@@ -49,6 +49,34 @@ def _tensorflow_only_where_marked(request):
         pytest.fail(f"{request.node.nodeid} imports TensorFlow: mark it @pytest.mark.tensorflow")
 
 
+@pytest.fixture(autouse=True)
+def _api_responses_match_the_schema(monkeypatch):
+    """Every response a test gets from the farmer API (``/api/v1/``), through Django's test client or over
+    HTTP with ``requests`` (gunicorn, nginx), is checked against the API's OpenAPI document where the call
+    is made: a mismatch fails the test (tests/api_schema.py)."""
+    import requests
+    from django.test import Client
+
+    from tests import api_schema
+
+    client_request = Client.request
+    session_send = requests.Session.send
+
+    def checked_client_request(self, **request):
+        response = client_request(self, **request)
+        api_schema.check_django_response(response)
+        return response
+
+    def checked_send(self, request, **kwargs):
+        response = session_send(self, request, **kwargs)
+        if not kwargs.get("stream"):  # a streamed body is the test's to read
+            api_schema.check_requests_response(response)
+        return response
+
+    monkeypatch.setattr(Client, "request", checked_client_request)
+    monkeypatch.setattr(requests.Session, "send", checked_send)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, dropped only once the child processes' sessions on it have ended.

@@ -7,6 +7,8 @@ from django.urls import include, path
 from webapp import health
 from webapp.dashboard.views import translations
 
+handler404 = "webapp.farmer.api.page_not_found"
+
 urlpatterns = [
     path("", include("webapp.farmer.urls")),
     path("dashboard/translations/", translations.translations, name="translations-review"),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,6 +14,7 @@ from classifier.submissions import answers, originals
 from classifier.submissions import selectors as submission_selectors
 from classifier.submissions import services as submission_services
 from webapp.farmer.forms import AddPhotoForm, SubmissionForm, add_photo_error
+from webapp.farmer.openapi import openapi_document
 from webapp.farmer.presenters import present_submission, submission_dict
 from webapp.ratelimits import original_limit, upload_limit
 
@@ -20,6 +22,10 @@ from webapp.ratelimits import original_limit, upload_limit
 def _too_many_requests() -> JsonResponse:
     message = _("Too many photos from this phone in a short time. Please wait a minute.")
     return JsonResponse({"error": message}, status=429, headers={"Retry-After": "60"})
+
+
+def not_found() -> JsonResponse:
+    return JsonResponse({"error": "not found"}, status=404)
 
 
 def _form_errors(form) -> JsonResponse:
@@ -47,7 +53,7 @@ def create_submission(request: HttpRequest) -> JsonResponse:
 def add_photo(request: HttpRequest, submission_id) -> JsonResponse:
     """One more photo (``image``) for a case: 202 with the case, now pending until its new answer."""
     if submission_selectors.submission_with_prediction(submission_id) is None:
-        return JsonResponse({"error": "not found"}, status=404)
+        return not_found()
     if getattr(request, "limited", False):
         return _too_many_requests()
     form = AddPhotoForm(request.POST, request.FILES)
@@ -70,20 +76,22 @@ def _case_response(request: HttpRequest, submission_id) -> JsonResponse:
     ``ANSWER_WAIT_SECONDS``) its answer when the worker has it by then, 201 (one round trip on a slow
     link). ``?fragment=1`` (the farmer's page) adds ``html``: the result page's answer, rendered."""
     wait = answers.requested_wait(request.GET.get("wait"))
-    answered = answers.wait_for_answer(submission_id, wait, lambda: _is_answered(submission_id))
+    answers.wait_for_answer(submission_id, wait, lambda: _is_answered(submission_id))
     found = submission_selectors.submission_with_prediction(submission_id)
     body = submission_dict(found)
     body["waited"] = wait > 0
     if request.GET.get("fragment") == "1":
         body["html"] = render_to_string("farmer/_result.html", {"result": present_submission(found)}, request)
-    return JsonResponse(body, status=201 if answered else 202)
+    # 201 whenever the body carries the answer (it may land just after the wait ran out).
+    return JsonResponse(body, status=202 if found.status == Submission.Status.PENDING else 201)
 
 
+@csrf_exempt  # read-only: another method gets the API's 405 (require_GET), not the CSRF page's 403
 @require_GET
 def submission_detail(request: HttpRequest, submission_id) -> JsonResponse:
     submission = submission_selectors.submission_with_prediction(submission_id)
     if submission is None:
-        return JsonResponse({"error": "not found"}, status=404)
+        return not_found()
     return JsonResponse(submission_dict(submission))
 
 
@@ -125,7 +133,22 @@ def photo_original(request: HttpRequest, submission_id, position: int) -> JsonRe
         return _progress(originals.receive_piece(submission_id, position, span[0], span[1], request.body))
     except originals.OriginalError as error:
         if error.code == "missing":
-            return JsonResponse({"error": "not found"}, status=404)
+            return not_found()
         if error.code == "offset":
             return JsonResponse({"error": str(error), "received": error.received}, status=409)
         return JsonResponse({"error": str(error)}, status=400)
+
+
+@csrf_exempt  # as above
+@require_GET
+def openapi_schema(request: HttpRequest) -> JsonResponse:
+    """This API's OpenAPI document (``webapp/farmer/openapi.yaml``)."""
+    return JsonResponse(openapi_document())
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 (``handler404``): the API's JSON error under ``/api/`` (an unknown path, a case id that
+    is not a UUID), as its own views answer; the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return not_found()
+    return defaults.page_not_found(request, exception)

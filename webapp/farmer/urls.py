@@ -18,6 +18,7 @@ urlpatterns = [
         api.photo_original,
         name="api-photo-original",
     ),
+    path("api/v1/openapi.json", api.openapi_schema, name="api-openapi"),
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
 ]
