@@ -30,8 +30,6 @@ from classifier.models import (
 )
 from tests.images import heldout_photos
 
-pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump reads what is committed
-
 PHONE = "+256772123456"
 # Every row of these is compared field by field after the restore (the other tables by their counts).
 COMPARED = [Submission, Photo, Prediction, Label, SmsMessage, ModelVersion, ModelVersionChange, LabelClass]
@@ -46,6 +44,7 @@ def schema_back_if_left_empty():
         call_command("migrate", verbosity=0)
 
 
+@pytest.mark.django_db(transaction=True)  # pg_dump reads what is committed
 def test_a_backup_restores_every_row_and_file_into_an_empty_database_and_media_folder(
     settings, tmp_path, monkeypatch, officer, schema_back_if_left_empty
 ):
@@ -177,3 +176,24 @@ def empty_the_database() -> None:
             connection.enable_constraint_checking()
     assert connection.introspection.table_names() == []
 
+
+
+def test_media_go_out_and_back_through_the_storage_api_on_s3_too(s3_media, tmp_path):
+    """Media are read and written through Django's storage, so S3 media are backed up like the local folder."""
+    from django.core.files.base import ContentFile
+
+    from webapp.backups import media
+
+    for name, content in {"submissions/2026/12/07/a.jpg": b"leaf", "models/v1/model.tflite": b"model"}.items():
+        default_storage.save(name, ContentFile(content))
+    copied = media.copy_out(default_storage, tmp_path / "media")
+    sizes = {entry.name: entry.size for entry in copied}
+    assert sizes == {"submissions/2026/12/07/a.jpg": 4, "models/v1/model.tflite": 5}
+    default_storage.delete("submissions/2026/12/07/a.jpg")
+    default_storage.delete("models/v1/model.tflite")
+    default_storage.save("models/v1/model.tflite", ContentFile(b"other"))
+    assert media.conflicts(default_storage, copied) == ["models/v1/model.tflite"]  # never overwritten
+    default_storage.delete("models/v1/model.tflite")
+    assert media.copy_in(default_storage, tmp_path / "media", copied) == 2
+    assert sorted(s3_media()) == ["models/v1/model.tflite", "submissions/2026/12/07/a.jpg"]
+    assert default_storage.open("submissions/2026/12/07/a.jpg").read() == b"leaf"
