@@ -111,7 +111,7 @@ def build_site(officer, monkeypatch) -> str:
     from classifier.thumbnails import ensure_thumbnail
     from classifier.validators import validate_photo
 
-    monkeypatch.setattr(submission_services, "enqueue_inference", lambda submission_id: True)  # no worker here
+    monkeypatch.setattr(submission_services, "enqueue_inference", lambda submission_id, **_: True)  # no worker here
     monkeypatch.setattr(sms_task, "apply_async", lambda *args, **kwargs: None)
 
     shipped = ensure_default_model(django_settings.DEFAULT_MODEL_DIR)
