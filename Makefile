@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install install-dev run test test-fast lint browser proxy bench bench-network migrate messages
+.PHONY: install install-dev run test test-fast lint browser proxy bench bench-network migrate messages screenshots
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ run: install
 ## browser: Debian's chromium for the browser tests, when missing
 browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+## screenshots: the guides' pictures in docs/screenshots/, taken by the browser test that checks those pages
+## (tests/test_screenshots.py; `make test` runs it too, writing them to a temporary folder). The pages' icons
+## are emoji, hence Debian's emoji font.
+screenshots: $(VENV)/.requirements-dev var/secret_key browser
+	@fc-list 2>/dev/null | grep -qi emoji || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q fonts-noto-color-emoji; }
+	SCREENSHOTS=1 $(PY) -m pytest tests/test_screenshots.py -q
 
 ## proxy: Debian's nginx for the deployment tests (they run the shipped site, deploy/nginx/potato.conf), when missing
 proxy:
