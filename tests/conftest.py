@@ -21,7 +21,7 @@ DATA_ROOT = Path(settings.DATA_ROOT)
 PLANTVILLAGE = DATA_ROOT / "plantvillage-potato"
 
 
-# -- test tiers (README, "Tests"): `make test-fast` runs what needs no TensorFlow, browser or process --
+# -- test tiers (docs/development.md, "Tests"): `make test-fast` runs what needs no TensorFlow, browser or process --
 DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
 
 

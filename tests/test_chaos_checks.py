@@ -1,6 +1,6 @@
 """The chaos run's own checks (``benchmarks/chaos.py``): what it counts as a verdict without an SMS
 attempt and as an SMS the farmer got twice, the slow SMS backend's record of each call, and the
-farmers' uploads carrying their numbers. The run itself takes minutes: README, "Chaos"."""
+farmers' uploads carrying their numbers. The run itself takes minutes: docs/benchmarks.md, "Chaos"."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The full study run committed in ``docs/study/`` (its stored folds and the report built from them).
 
-The report there is what README.md and the closing notes quote. These tests rebuild its numbers from
+The report there is what docs/model.md and the closing notes quote. These tests rebuild its numbers from
 the committed per-image predictions and check the committed report says exactly those numbers, so a
 hand edit of a figure, or a report built from other results, fails here."""
 

@@ -42,7 +42,7 @@ MIN_PRECISION = 0.95
 MIN_PRECISION_BY_LABEL = {"healthy": 0.98}  # "healthy" tells a farmer not to act
 MAX_OTHER_CROPS_GIVEN_A_DISEASE = 0.01
 #: Thresholds are fitted this much stricter than their targets: fitted at exactly 95% on four folds they
-#: fall short of it on the fifth (measured; README), and only the held-out figure counts.
+#: fall short of it on the fifth (measured; docs/model.md), and only the held-out figure counts.
 FIT_MARGIN = 0.0
 MIN_LABEL_ANSWERS = 10  # per class and case size, each photo counted once
 MIN_PAIR_ANSWERS = 20

@@ -137,7 +137,7 @@ def present_submission(submission: Submission) -> dict:
         ]
         context["percent"] = round(100 * prediction["confidence"])
         # A percentage only for one photo's diagnosis: a case's combined probability is not how often such
-        # answers are right (its thresholds were fitted on held-out cases; README, "How it answers").
+        # answers are right (its thresholds were fitted on held-out cases; docs/model.md, "How it answers").
         context["show_percent"] = kind == AnswerKind.DIAGNOSIS and stored.photo_count == 1
         if not review:
             context["check"] = present_check(submission, stored)

@@ -65,7 +65,7 @@ CONTENT_SECURITY_POLICY = {
 
 # The shared cache (django-redis). IGNORE_EXCEPTIONS: when Redis is unreachable a cache call
 # returns nothing instead of raising, so the upload rate limit fails open and farmers' uploads
-# are still accepted (the README promises it; tests/test_faults.py proves it).
+# are still accepted (docs/operators.md promises it; tests/test_faults.py proves it).
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
