@@ -393,8 +393,8 @@ def test_query_counts_do_not_grow_with_runs_versions_or_changes(
     with django_assert_max_num_queries(6):
         assert client.get(reverse("dashboard:training")).status_code == 200
     # session, user, groups, count and page of versions, count and page of changes, the learning curve,
-    # the officers' labels per class
-    with django_assert_max_num_queries(9):
+    # the checked field photos per class: farmers' reviewed uploads, officers' collected photos
+    with django_assert_max_num_queries(10):
         assert client.get(reverse("dashboard:models")).status_code == 200
     with django_assert_max_num_queries(4):  # session, user, groups, the run
         assert client.get(reverse("dashboard:training-progress", args=[running.pk])).status_code == 200

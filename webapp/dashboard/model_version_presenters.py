@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from classifier.checked import COLLECTED, UPLOADS, CheckedCounts
 from classifier.models import ModelVersion
 from classifier.registry.promotion import FIELD_FIGURE_NAMES, PASSED
 from training.models import TrainingRun
@@ -164,12 +165,13 @@ def _report_accuracies(metrics: dict | None) -> list[dict]:
     ]
 
 
-def present_learning_curve(curve: dict | None, officer_labels: dict[str, int]) -> list[dict]:
-    """Per class: the labelled field photos the learning curve asks for, beside what officers have labelled
-    since ("about N more late blight photos labelled by officers")."""
+def present_learning_curve(curve: dict | None, counts: CheckedCounts) -> list[dict]:
+    """Per class: the labelled field photos the learning curve asks for, beside the checked field photos since
+    (``classifier.checked``: farmers' reviewed uploads and officers' collected photos, apart), and the served
+    districts with none of that class yet ("about N more late blight photos")."""
     rows = []
     for label, entry in (curve or {}).items():
-        labelled = officer_labels.get(label, 0)
+        uploads, collected = counts.of(label, UPLOADS), counts.of(label, COLLECTED)
         needed, pool = entry.get("needed"), entry.get("pool", 0)
         rows.append(
             {
@@ -178,8 +180,11 @@ def present_learning_curve(curve: dict | None, officer_labels: dict[str, int]) -
                 "low": entry.get("low"),
                 "high": entry.get("high"),
                 "pool": pool,
-                "labelled": labelled,
-                "more": None if needed is None else max(0, needed - pool - labelled),
+                "uploads": uploads,
+                "collected": collected,
+                "labelled": uploads + collected,
+                "more": None if needed is None else max(0, needed - pool - uploads - collected),
+                "districts_without": counts.districts_without(label),
             }
         )
     return rows
