@@ -253,7 +253,7 @@ def test_retraining_gathers_collected_photos_grouped_by_visit_and_apart_from_upl
     assert {image.group for image in collected} == {f"collected:{garden.pk}", f"collected:{other.pk}"}
     assert [image.image.source for image in data.pools.field].count("field") == 1  # the farmer's, apart
     counts = retraining.photo_counts(data, cross_validated=True)
-    assert (counts["trained"]["collected"], counts["trained"]["field"]) == (5, 1)
+    assert (counts["trained"]["collected"], counts["trained"]["uploads"]) == (5, 1)
 
     settings.RETRAIN_EVALUATION_FRACTION = 1.0  # every garden held out: scored apart, never trained
     data = retraining.gather_retraining_data(retraining.retraining_config(), tmp_path / "uploads-2")

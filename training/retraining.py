@@ -40,14 +40,14 @@ from training import selectors, services
 from training.datasets import LabelledImage, hash_fraction, list_class_images
 from training.field.data import COLLECTED_SOURCE, UPLOADS_SOURCE, Pools
 from training.field.evidence import (
+    SHARED,
     collection_comparison,
     cross_validated_answers,
     model_answers,
-    photo_kind,
     registered_field_figures,
     unseen_field_photos,
 )
-from training.field.protocol import ARMS, CHOSEN, run_protocol, scaled, without_arm
+from training.field.protocol import ARMS, CHOSEN, LeftOut, run_protocol, scaled, without_arm
 from training.field.train import FieldTrainingConfig, fit_decision_rule, train_field_model
 from training.models import TrainingRun
 from training.progress import RunProgress, TrainingCancelled
@@ -61,16 +61,25 @@ class RetrainingAlreadyRunning(Exception):
     pass
 
 
+#: The kinds of field photo a run's figures and counts give apart, never mixed: farmers' reviewed uploads and
+#: officers' collected photos (the rest are the shared data folders every model starts from).
+UPLOADS, COLLECTED = "uploads", "collected"
+
+
 @dataclass
 class RetrainingData:
     pools: Pools
     evaluation: list[dict] = field(default_factory=list)  # {"source", "key", "label", "sha256", "path"}
     labelled_uploads: int = 0
     collected_photos: int = 0
+    kinds: dict[str, set[str]] = field(default_factory=dict)  # UPLOADS/COLLECTED -> pool keys (training side)
 
     @property
     def has_collected(self) -> bool:
-        return any(image.image.source == COLLECTED_SOURCE for image in self.pools.field)
+        return bool(self.kinds.get(COLLECTED))
+
+    def kind(self, key: str) -> str:
+        return next((name for name, keys in self.kinds.items() if key in keys), SHARED)
 
 
 # -- starting ---------------------------------------------------------------------------------
@@ -235,17 +244,17 @@ def compare_collected(config: FieldTrainingConfig, data: RetrainingData, folder:
         cache_dir=config.cache_dir,
         recipes={arm: config.recipe},
         log=log,
-        without_sources={COLLECTED_SOURCE},
+        left_out=LeftOut(COLLECTED, frozenset(data.kinds[COLLECTED])),
     )
-    return collection_comparison(folder, arm, without_arm(arm, {COLLECTED_SOURCE}))
+    return collection_comparison(folder, arm, without_arm(arm, COLLECTED), data.kinds)
 
 
 def photo_counts(data: RetrainingData, cross_validated: bool) -> dict:
     """How many photos of each kind the candidate trained on and was scored on, never mixed: ``lab``,
-    ``shared`` field photos, farmers' reviewed uploads (``field``) and officers' ``collected`` photos; scored in
+    ``shared`` field photos, farmers' reviewed ``uploads`` and officers' ``collected`` photos; scored in
     the grouped cross-validation (each field photo of the pool judged once, by a fold that did not train on
     it) and on the evaluation set (held out from training altogether)."""
-    field_kinds = Counter(photo_kind(image.image.source) for image in data.pools.field)
+    field_kinds = Counter(data.kind(image.key) for image in data.pools.field)
     return {
         "trained": {"lab": len(data.pools.lab_train), **field_kinds},
         "cross_validated": dict(field_kinds) if cross_validated else {},
@@ -386,6 +395,11 @@ def gather_retraining_data(config: FieldTrainingConfig, upload_dir: Path) -> Ret
     pools = config.pools()
     held_out = {item.sha256 for item in uploads_evaluation}
     pools.field = [image for image in pools.field if path_sha256(image.path) not in held_out]
+    exported = {item.image.path: item.image.source for item in uploads_train}
+    kinds = {UPLOADS: set(), COLLECTED: set()}
+    for image in pools.field:
+        if image.path in exported:
+            kinds[UPLOADS if exported[image.path] == UPLOADS_SOURCE else COLLECTED].add(image.key)
     evaluation = [
         {"source": "lab", "key": _relative(image.path), "label": image.label, "path": str(image.path)}
         for image in pools.lab_holdout
@@ -406,6 +420,7 @@ def gather_retraining_data(config: FieldTrainingConfig, upload_dir: Path) -> Ret
         evaluation,
         labelled_uploads=sum(item.image.source == UPLOADS_SOURCE for item in everything),
         collected_photos=sum(item.image.source == COLLECTED_SOURCE for item in everything),
+        kinds=kinds,
     )
 
 

@@ -30,7 +30,7 @@ FIELD = "field"
 TOMATO = "tomato"
 LAB_HOLDOUT_FRACTION = 0.2  # the lab hold-out: same hash split as every model so far
 #: The sources retraining names checked field photos by: farmers' reviewed uploads (named so before officers
-#: collected any), and officers' photos from garden visits. Figures give each apart, never mixed.
+#: collected any), and officers' photos from garden visits.
 UPLOADS_SOURCE = "field"
 COLLECTED_SOURCE = "collected"
 

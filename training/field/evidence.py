@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.registry.model_files import path_sha256
-from training.field.data import COLLECTED_SOURCE, UPLOADS_SOURCE, PoolImage
+from training.field.data import PoolImage
 from training.field.protocol import photo_entry
 from training.field.report import (
     POTATO_CLASSES,
@@ -68,30 +68,22 @@ class FieldAnswers:
 #: What the before/after comparison of a run with collected photos shows: the promotion figures, and each
 #: potato class's top-1 recall (a class new to the model shows there first).
 COMPARISON_FIGURES = FIELD_FIGURES + tuple(f"recall_{name}" for name in POTATO_CLASSES)
-#: Which field photos a figure is given on, by the source that named them (``training.field.data``).
-PHOTO_KINDS = ("shared", UPLOADS_SOURCE, COLLECTED_SOURCE)
+#: The photos every model starts from (the shared data folders), beside the kinds a run adds.
+SHARED = "shared"
 
 
-def photo_kind(source: str) -> str:
-    """``collected`` (officers' garden visits), ``field`` (farmers' reviewed uploads) or ``shared`` (the data
-    folders every model starts from)."""
-    return source if source in (UPLOADS_SOURCE, COLLECTED_SOURCE) else "shared"
-
-
-def collection_comparison(folder: Path, arm: str, without: str) -> dict | None:
-    """The field figures of ``arm`` (trained with the collected photos) and of ``without`` (the same recipe on
-    the same grouped folds, trained without them), each fold judged by the rule cross-fitted on its own arm's
-    other folds: on every field photo, then on each kind of photo apart (never mixed), with how many were
-    judged."""
-    photos, results = load_results(folder)
+def collection_comparison(folder: Path, arm: str, without: str, kinds: dict[str, Collection[str]]) -> dict | None:
+    """The field figures of ``arm`` (trained with some photos) and of ``without`` (the same recipe on the same
+    grouped folds, trained without them), each fold judged by the rule cross-fitted on its own arm's other
+    folds: on every field photo, then on each kind of photo apart (``kinds``: name -> keys, the rest
+    ``shared``), never mixed, with how many were judged."""
+    _, results = load_results(folder)
     if arm not in results or without not in results:
         return None
     after, before = cross_validated_answers(folder, arm), cross_validated_answers(folder, without)
     judged = after.keys & before.keys
-    kinds: dict[str, set[str]] = {kind: set() for kind in PHOTO_KINDS}
-    for key in judged:
-        kinds[photo_kind(photos[key]["source"])].add(key)
-    subsets = [("all", judged)] + [(kind, keys) for kind, keys in kinds.items() if keys]
+    subsets = [("all", judged), (SHARED, judged.difference(*kinds.values()))]
+    subsets += [(name, judged & set(keys)) for name, keys in kinds.items()]
     return {
         "arm": arm,
         "without": without,
@@ -103,6 +95,7 @@ def collection_comparison(folder: Path, arm: str, without: str) -> dict | None:
                 "after": after.figures(keys, COMPARISON_FIGURES),
             }
             for name, keys in subsets
+            if keys
         ],
     }
 

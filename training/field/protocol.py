@@ -11,8 +11,8 @@ where it stopped; ``training.field.report`` computes every figure from those fil
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -126,15 +126,15 @@ def run_protocol(
     log: Callable[[str], None] = print,
     served_views: bool = False,
     field_fraction: float = 1.0,
-    without_sources: Collection[str] = (),
+    left_out: LeftOut | None = None,
 ) -> Path:
     """Cross-validate every arm; returns the results folder. Folds already stored are skipped.
 
     ``served_views``: judge held-out field photos as the worker sees them, with their test-time views
     (``training.field.served_views``); ``field_fraction``: train each fold on that share of its training
-    field photos of each class (a learning curve; the held-out fold stays whole); ``without_sources``: train
-    each fold without the field photos of those sources (officers' collected photos, say: what the model would
-    be without them, judged on the same folds; stored as ``without_arm``)."""
+    field photos of each class (a learning curve; the held-out fold stays whole); ``left_out``: train each fold
+    without those field photos (officers' collected photos, say: what the model would be without them, judged
+    on the same folds; stored as ``without_arm``)."""
     recipes = recipes or ARMS
     out_dir = Path(out_dir)
     images = pools.everything
@@ -154,8 +154,8 @@ def run_protocol(
                 if field_fraction < 1.0
                 else served_arm(arm)
                 if served_views
-                else without_arm(arm, without_sources)
-                if without_sources
+                else without_arm(arm, left_out.name)
+                if left_out
                 else arm
             )
             for fold in range(folds):
@@ -173,7 +173,7 @@ def run_protocol(
                 training_field = [
                     i
                     for i, f in zip(field, assignment, strict=True)
-                    if f != fold and images[i].image.source not in without_sources
+                    if f != fold and not (left_out and images[i].key in left_out.keys)
                 ]
                 train = lab_train + share_of_each_class(images, training_field, field_fraction)
                 result = run_fold(
@@ -187,7 +187,7 @@ def run_protocol(
                     weights,
                     served=features.get(("served", *needs)),
                     # A left-out source teaches nothing, not even as the background of a pasted view.
-                    excluded=[i for i in field if images[i].image.source in without_sources],
+                    excluded=[i for i in field if left_out and images[i].key in left_out.keys],
                 )
                 result["field_fraction"] = field_fraction
                 result.update(arm=stored_as, repeat=repeat, fold=fold)
@@ -273,9 +273,17 @@ def learning_curve_arm(arm: str, fraction: float) -> str:
     return f"{arm}-field{round(100 * fraction)}"
 
 
-def without_arm(arm: str, sources: Collection[str]) -> str:
-    """Where ``arm``'s folds trained without some sources are stored: ``fine_tuned_224-without-collected``."""
-    return f"{arm}-without-{'-'.join(sorted(sources))}"
+@dataclass(frozen=True)
+class LeftOut:
+    """Field photos (by key) a cross-validation trains without, named for where its folds are stored."""
+
+    name: str
+    keys: frozenset[str]
+
+
+def without_arm(arm: str, name: str) -> str:
+    """Where ``arm``'s folds trained without some photos are stored: ``fine_tuned_224-without-collected``."""
+    return f"{arm}-without-{name}"
 
 
 def share_of_each_class(images: Sequence[PoolImage], positions: Sequence[int], fraction: float) -> list[int]:
