@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 from datetime import timedelta
 from uuid import uuid4
@@ -313,3 +314,25 @@ def test_collect_page_opens_a_visit_without_javascript_and_a_farmer_cannot_colle
     officer.groups.get(name="officers").permissions.clear()
     client.force_login(get_user_model().objects.get(pk=officer.pk))
     assert client.get(reverse("dashboard:collect")).status_code == 403
+
+
+def test_the_demo_splits_the_shared_field_photos_into_visits_by_date_or_runs_of_names():
+    from training.management.commands.demo_collection import demo_visits
+
+    visits = list(demo_visits([DATA_ROOT / "field-potato", DATA_ROOT / "field-potato-magelang"], per_visit=5).values())
+    assert sum(len(visit) for visit in visits) == 213
+    assert all(len({image.label for image in visit}) == 1 for visit in visits)  # one class a visit
+    dated = [visit for visit in visits if visit[0].path.name.startswith("pld_2023")]
+    days = [{re.search(r"20\d{6}", image.path.name).group(0) for image in visit} for visit in dated]
+    assert dated and all(len(day) == 1 for day in days)  # one garden on one day
+    assert max(len(visit) for visit in visits if visit[0].source == "field-potato") == 5
+
+
+def test_the_collect_page_reads_a_fixed_number_of_queries(client, officer, active_model, django_assert_max_num_queries):
+    for _ in range(3):
+        collected_visit(officer, label="late_blight", photos=2)
+    client.force_login(officer)
+    # session, user, groups, the user's and the groups' permissions, classes, parishes, count and page of
+    # visits, the learning curve, checked photos from uploads and from visits
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("dashboard:collect")).status_code == 200
