@@ -87,7 +87,7 @@
       store.setMeta("current", saved.id);
       showVisit(saved);
       flush();
-      window.scrollTo(0, 0);
+      panel.scrollIntoView();
     }, function () { form.submit(); });  // no IndexedDB (private mode): the plain form opens it online
   });
 
@@ -193,6 +193,15 @@
       if (registration.sync) return registration.sync.register(store.SYNC_TAG);
     }).catch(function () { /* the online event and the timer still send them */ });
   }
+
+  // The page may be a copy kept days ago (opened offline): its date says the day it was kept, not today.
+  (function today() {
+    var input = form.elements.visited_on, now = new Date();
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    if (input && input.value === input.defaultValue) {
+      input.value = now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate());
+    }
+  })();
 
   window.addEventListener("online", flush);
   if (window.BroadcastChannel) new BroadcastChannel("leaf-collect").onmessage = render;
