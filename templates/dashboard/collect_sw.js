@@ -6,7 +6,6 @@
 var VERSION = "{{ version }}";
 var CACHE = "collect-" + VERSION;
 var PAGE = "{{ page|escapejs }}";
-var SCOPE = "{{ scope|escapejs }}";
 var OFFLINE_STATIC = {{ static_urls|safe }};
 var API = {{ api|safe }};
 var NETWORK_TIMEOUT_MS = 4000;

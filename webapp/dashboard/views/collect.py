@@ -88,7 +88,6 @@ def collect(request: HttpRequest) -> HttpResponse:
                 {
                     "visits": reverse("dashboard:collect-api-visits"),
                     "photos": reverse("dashboard:collect-api-photos"),
-                    "visitPage": reverse("dashboard:collect-visit", args=[uuid.UUID(int=0)]),
                 }
             ),
         },
