@@ -7,12 +7,15 @@ from django.contrib.admin.views.main import ChangeList
 from classifier.models import (
     Advice,
     AdviceStep,
+    CollectedPhoto,
+    GardenVisit,
     Label,
     LabelClass,
     ModelVersion,
     Prediction,
     SmsMessage,
     Submission,
+    VisitLabel,
 )
 from webapp.database_errors import is_refused_value
 
@@ -165,3 +168,36 @@ class SmsMessageAdmin(ReadOnlyAdmin):
                 request, f"No SMS can be sent: {problem} {waiting} queued message(s) wait and go once it is fixed."
             )
         return super().changelist_view(request, extra_context)
+
+
+class VisitLabelInline(admin.TabularInline):
+    model = VisitLabel
+    fk_name = "visit"
+    fields = ("label", "evidence", "is_current", "created_by", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GardenVisit)
+class GardenVisitAdmin(ReadOnlyAdmin):
+    """Officers' garden visits (made on the dashboard's Collect page), with their label history."""
+
+    list_display = ("visited_on", "district", "parish", "created_by", "created_at")
+    list_filter = ("district", "visited_on")
+    inlines = [VisitLabelInline]
+
+
+@admin.register(CollectedPhoto)
+class CollectedPhotoAdmin(ReadOnlyAdmin):
+    list_display = ("id", "visit", "taken_at", "received_at", "is_unusable")
+    list_filter = ("is_unusable",)
+
+
+@admin.register(VisitLabel)
+class VisitLabelAdmin(ReadOnlyAdmin):
+    list_display = ("visit", "label", "is_current", "created_by", "created_at")
+    list_filter = ("is_current", "label")

@@ -85,3 +85,25 @@ def without_keras_file(version) -> None:
     from classifier.labels.heatmaps import keras_model_name
 
     default_storage.delete(keras_model_name(version))
+
+
+def collected_visit(
+    officer, label: str = "late_blight", photos: int = 1, district: str = "kabale", images=None, **fields
+):
+    """A garden visit an officer opened, with ``photos`` photos taken there (``images``' bytes if given;
+    through the services)."""
+    from uuid import uuid4
+
+    from django.utils import timezone
+
+    from classifier.collection import services as collection_services
+    from classifier.validators import validate_photo
+
+    visit, _ = collection_services.open_visit(
+        officer, district, fields.pop("parish", "Bubare"), fields.pop("visited_on", timezone.localdate()),
+        label=label, farmer_agreed=True, **fields,
+    )
+    add = collection_services.add_collected_photo
+    images = images or [jpeg_bytes()] * photos
+    added = [add(uuid4(), visit.pk, officer, validate_photo(ContentFile(image)))[0] for image in images]
+    return visit, added[0] if added else None

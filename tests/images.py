@@ -39,3 +39,15 @@ def noise_jpeg_bytes(size=(600, 600)) -> bytes:
     buffer = io.BytesIO()
     Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(buffer, format="JPEG", quality=95)
     return buffer.getvalue()
+
+
+def jpeg_with_gps(path: Path | None = None, size=(320, 240)) -> bytes:
+    """A phone photo as it leaves the camera: EXIF with GPS coordinates, the camera's make and a comment
+    (a real leaf from ``path``, else a plain colour)."""
+    image = Image.open(path).convert("RGB").resize(size) if path else Image.new("RGB", size, (60, 140, 60))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif.get_ifd(0x8825)[2] = (1.0, 15.0, 0.0)  # GPS latitude: Kabale
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif, comment=b"farmer Mugisha 0772123456")
+    return buffer.getvalue()

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.dashboard_helpers import PASSWORD, diagnosed
+from tests.dashboard_helpers import PASSWORD, collected_visit, diagnosed
 from training.services import create_training_run
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +17,7 @@ ADMIN_ONLY = {
     "dashboard:cancel-run",
     "dashboard:promote",
     "dashboard:roll-back",
+    "dashboard:collect-export",
 }
 
 
@@ -51,7 +52,14 @@ def test_every_dashboard_view_is_guarded():
 def test_permission_matrix(client, method, active_model, officer, dashboard_admin, farmer):
     submission = diagnosed(active_model)
     run = create_training_run("retrain", "atim")
-    ids = {"submission_id": submission.pk, "run_id": run.pk, "number": active_model.number}
+    visit, photo = collected_visit(officer)
+    ids = {
+        "submission_id": submission.pk,
+        "run_id": run.pk,
+        "number": active_model.number,
+        "visit_id": visit.pk,
+        "photo_id": photo.pk,
+    }
     User = get_user_model()
     for name, pattern in dashboard_patterns():
         url = url_for(name, pattern, ids)

@@ -270,7 +270,8 @@ def test_bulk_confirm_skips_a_leaf_blight_early_or_late(client, officer, active_
 
 
 def test_the_verdict_labels_every_usable_photo_of_the_case_for_retraining(client, officer, active_model, tmp_path):
-    from training.retraining import _export_upload
+    from classifier.checked import checked_field_photos
+    from training.retraining import _export_checked
 
     case = diagnosed(active_model, label="late_blight", confidence=0.9, photos=3)
     client.force_login(officer)
@@ -280,8 +281,7 @@ def test_the_verdict_labels_every_usable_photo_of_the_case_for_retraining(client
     assert response.status_code == 302
     assert "unusable" in client.get(reverse("dashboard:review", args=[case.pk])).content.decode()
     label(client, case, label="early_blight")
-    current = label_selectors.current_labels().get(submission=case)
-    exported = _export_upload(current, tmp_path)
+    exported = _export_checked(list(checked_field_photos()), tmp_path)
     assert [item.key for item in exported] == [f"submission:{case.pk}", f"submission:{case.pk}-2"]
     assert {item.image.label for item in exported} == {"early_blight"}
     assert sorted(p.name for p in (tmp_path / "early_blight").iterdir()) == [f"{case.pk}-2.jpg", f"{case.pk}.jpg"]

@@ -393,8 +393,8 @@ def test_query_counts_do_not_grow_with_runs_versions_or_changes(
     with django_assert_max_num_queries(6):
         assert client.get(reverse("dashboard:training")).status_code == 200
     # session, user, groups, count and page of versions, count and page of changes, the learning curve,
-    # the officers' labels per class
-    with django_assert_max_num_queries(9):
+    # the checked field photos per class: farmers' reviewed uploads, officers' collected photos
+    with django_assert_max_num_queries(10):
         assert client.get(reverse("dashboard:models")).status_code == 200
     with django_assert_max_num_queries(4):  # session, user, groups, the run
         assert client.get(reverse("dashboard:training-progress", args=[running.pk])).status_code == 200
@@ -494,3 +494,36 @@ def test_models_page_says_what_the_model_still_needs_and_what_farmers_would_be_s
     assert "What farmers would be shown on field potato photos (60)" in section and "the same photos" in section
     assert re.search(r"Confidently wrong</th><td>7%</td><td>0%</td>", section)
     assert "6.7% on the same field photos" in section
+
+
+def test_a_run_with_collected_photos_shows_the_figures_before_and_after_and_each_kind_apart(
+    client, officer, active_model
+):
+    """Issue 27, item 5: the version's card gives the field figures without and with the collected photos on the
+    same folds, per kind of photo; the run's card counts each kind trained on and judged, never mixed."""
+    version = candidate(active_model)
+    figures = {"field_potato_photos": 12, "confidently_wrong": 0.0, "answered_correctly": 0.1}
+    figures["recall_late_blight"] = 0.5
+    version.evaluation["collection"] = {
+        "subsets": [
+            {"photos": "all", "judged": 52, "before": figures, "after": figures | {"recall_late_blight": 0.6}},
+            {"photos": "collected", "judged": 12, "before": figures, "after": figures | {"recall_late_blight": 0.75}},
+        ]
+    }
+    version.save(update_fields=["evaluation"])
+    run = finished_run(version, promoted=False)
+    run.metrics["photos_by_source"] = {
+        "trained": {"lab": 20, "shared": 40, "uploads": 3, "collected": 12},
+        "cross_validated": {"shared": 40, "uploads": 3, "collected": 12},
+        "evaluation_set": {"lab": 5, "field": 1, "collected": 6},
+    }
+    run.save(update_fields=["metrics"])
+    client.force_login(officer)
+    page = client.get(reverse("dashboard:models")).content.decode()
+    card = re.search(r'<section class="model-card" id="v2">.*?</section>', page, re.S).group(0)
+    collected = card.split("On officers&#x27; collected photos (12)")[1].split("</table>")[0]
+    assert re.search(r"Late blight recall \(top 1\)</th><td>50%</td><td>75%</td>", collected)
+    assert "On every field photo (52)" in card
+    runs = client.get(reverse("dashboard:training")).content.decode()
+    assert re.search(r"Officers&#x27; collected photos</th><td>12</td><td>12</td><td>6</td>", runs)
+    assert re.search(r"Farmers&#x27; reviewed photos</th><td>3</td><td>3</td><td>1</td>", runs)

@@ -2,6 +2,11 @@
 recipe (its decision rule fitted by the same grouped cross-validation), score it beside the active
 model on the fixed evaluation set, register it, and promote it only when it clears the policy.
 
+The data is every checked field photo (``classifier.checked``: farmers' reviewed uploads and officers'
+collected photos, each group one case or garden visit). When officers' collected photos are among them, the
+same grouped folds are trained again without them, so the run reports the field figures before and after,
+each kind of photo apart (``training.field.evidence.collection_comparison``); promotion is unchanged.
+
 ``start_retraining`` is what ``manage.py retrain``, the dashboard button and the schedule call;
 ``run_retraining`` is the work itself, on the training worker (or in-process for the CLI).
 """
@@ -22,6 +27,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
+from classifier import checked
 from classifier.evaluation import evaluate_items
 from classifier.inference import Predictor
 from classifier.labels import selectors as label_selectors
@@ -30,18 +36,18 @@ from classifier.registry import selectors as registry_selectors
 from classifier.registry import services as registry_services
 from classifier.registry.model_files import path_sha256
 from classifier.registry.promotion import FieldComparison, ModelEvidence, PromotionPolicy, decide_promotion
-from classifier.submissions import selectors as submission_selectors
-from classifier.thumbnails import photo_key
 from training import selectors, services
 from training.datasets import LabelledImage, hash_fraction, list_class_images
-from training.field.data import Pools
+from training.field.data import COLLECTED_SOURCE, UPLOADS_SOURCE, Pools
 from training.field.evidence import (
+    SHARED,
+    collection_comparison,
     cross_validated_answers,
     model_answers,
     registered_field_figures,
     unseen_field_photos,
 )
-from training.field.protocol import ARMS, CHOSEN, scaled
+from training.field.protocol import ARMS, CHOSEN, LeftOut, run_protocol, scaled, without_arm
 from training.field.train import FieldTrainingConfig, fit_decision_rule, train_field_model
 from training.models import TrainingRun
 from training.progress import RunProgress, TrainingCancelled
@@ -55,11 +61,25 @@ class RetrainingAlreadyRunning(Exception):
     pass
 
 
+#: The kinds of field photo a run's figures and counts give apart, never mixed: farmers' reviewed uploads and
+#: officers' collected photos (the rest are the shared data folders every model starts from).
+UPLOADS, COLLECTED = "uploads", "collected"
+
+
 @dataclass
 class RetrainingData:
     pools: Pools
     evaluation: list[dict] = field(default_factory=list)  # {"source", "key", "label", "sha256", "path"}
     labelled_uploads: int = 0
+    collected_photos: int = 0
+    kinds: dict[str, set[str]] = field(default_factory=dict)  # UPLOADS/COLLECTED -> pool keys (training side)
+
+    @property
+    def has_collected(self) -> bool:
+        return bool(self.kinds.get(COLLECTED))
+
+    def kind(self, key: str) -> str:
+        return next((name for name, keys in self.kinds.items() if key in keys), SHARED)
 
 
 # -- starting ---------------------------------------------------------------------------------
@@ -67,7 +87,11 @@ class RetrainingData:
 
 def start_retraining(created_by: str, shuffle_labels: bool = False, enqueue: bool = True) -> TrainingRun:
     """Queue one retraining run; refuses while another is queued or running (one at a time)."""
-    parameters = {"shuffle_labels": shuffle_labels, "labels_at_start": label_selectors.current_labels().count()}
+    parameters = {
+        "shuffle_labels": shuffle_labels,
+        "labels_at_start": label_selectors.current_labels().count(),
+        "visits_at_start": checked.checked_visit_labels().count(),
+    }
     try:
         with transaction.atomic():
             run = services.create_training_run(TrainingRun.Kind.RETRAIN, created_by, parameters)
@@ -91,10 +115,13 @@ def _publish(run_id: int) -> None:
 
 
 def new_labels_since_last_run() -> int:
-    """Officer labels made since the last retraining run that finished."""
+    """Officer labels made since the last retraining run that finished: cases' and garden visits' (a visit
+    counts once, as a case does)."""
     last = selectors.latest_training_run(TrainingRun.Kind.RETRAIN, TrainingRun.Status.DONE)
-    labels = label_selectors.current_labels()
-    return labels.filter(created_at__gt=last.started_at).count() if last and last.started_at else labels.count()
+    labels, visits = label_selectors.current_labels(), checked.checked_visit_labels()
+    if last and last.started_at:
+        labels, visits = labels.filter(created_at__gt=last.started_at), visits.filter(created_at__gt=last.started_at)
+    return labels.count() + visits.count()
 
 
 # -- the work ---------------------------------------------------------------------------------
@@ -134,11 +161,16 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
     progress.say("gathering images")
     config = retraining_config(work_dir / "features")
     data = gather_retraining_data(config, work_dir / "uploads")
-    progress.total = CROSS_VALIDATION_FOLDS + 3
+    comparing = data.has_collected
+    progress.total = CROSS_VALIDATION_FOLDS * (2 if comparing else 1) + 3
     progress.step(0, "cross-validating on the field photos to fit the decision rule")
     cross_validation = work_dir / "cross-validation"
     rule = fit_decision_rule(config, data.pools, cross_validation, CROSS_VALIDATION_FOLDS, progress.log)
-    progress.step(CROSS_VALIDATION_FOLDS + 1, "training the candidate on every photo")
+    collection = None
+    if comparing and rule is not None:
+        progress.step(CROSS_VALIDATION_FOLDS + 1, "the same folds without the collected photos (before and after)")
+        collection = compare_collected(config, data, cross_validation, progress.log)
+    progress.step(progress.total - 2, "training the candidate on every photo")
     out_dir = work_dir / "model"
     summary = train_field_model(
         config,
@@ -148,7 +180,7 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
         log=progress.log,
         shuffle_labels=bool(run.parameters.get("shuffle_labels")),
     )
-    progress.step(CROSS_VALIDATION_FOLDS + 2, "scoring candidate and active model on evaluation and field photos")
+    progress.step(progress.total - 1, "scoring candidate and active model on evaluation and field photos")
     active = registry_selectors.active_model_version()
     active_predictor = Predictor.for_version(active) if active else None
     candidate = TrainedCandidate(
@@ -160,6 +192,7 @@ def _retrain(run: TrainingRun, work_dir: Path, stored: list[str]) -> str:
         active=active,
         active_scores=score(active_predictor, data.evaluation) if active else None,
         field=field_evidence(cross_validation if rule else None, config, data, active, active_predictor),
+        collection=collection,
     )
     # The last step is all or nothing, with the run locked and still running: register, score,
     # maybe activate, finish. A failure anywhere rolls every row back, and run_retraining deletes
@@ -179,6 +212,7 @@ class TrainedCandidate:
     active: ModelVersion | None
     active_scores: dict | None
     field: FieldEvidence
+    collection: dict | None = None
 
 
 @dataclass
@@ -192,6 +226,40 @@ class FieldEvidence:
     def as_dict(self) -> dict:
         compared = self.compared and {"candidate": self.compared.candidate, "active": self.compared.active}
         return {"candidate": self.candidate, "active": self.active, "same_photos": compared}
+
+
+def compare_collected(config: FieldTrainingConfig, data: RetrainingData, folder: Path, log) -> dict | None:
+    """Train the rule's grouped folds again without officers' collected photos (the held-out folds unchanged),
+    and compare: the field figures before and after, on every field photo and on each kind apart."""
+    arm = config.recipe.name
+    run_protocol(
+        data.pools,
+        folder,
+        config.reject_label,
+        config.weights,
+        arms=[arm],
+        folds=CROSS_VALIDATION_FOLDS,
+        repeats=1,
+        copies=config.copies,
+        cache_dir=config.cache_dir,
+        recipes={arm: config.recipe},
+        log=log,
+        left_out=LeftOut(COLLECTED, frozenset(data.kinds[COLLECTED])),
+    )
+    return collection_comparison(folder, arm, without_arm(arm, COLLECTED), data.kinds)
+
+
+def photo_counts(data: RetrainingData, cross_validated: bool) -> dict:
+    """How many photos of each kind the candidate trained on and was scored on, never mixed: ``lab``,
+    ``shared`` field photos, farmers' reviewed ``uploads`` and officers' ``collected`` photos; scored in
+    the grouped cross-validation (each field photo of the pool judged once, by a fold that did not train on
+    it) and on the evaluation set (held out from training altogether)."""
+    field_kinds = Counter(data.kind(image.key) for image in data.pools.field)
+    return {
+        "trained": {"lab": len(data.pools.lab_train), **field_kinds},
+        "cross_validated": dict(field_kinds) if cross_validated else {},
+        "evaluation_set": dict(Counter(item["source"] for item in data.evaluation)),
+    }
 
 
 def field_evidence(
@@ -246,6 +314,7 @@ def _register_and_finish(run: TrainingRun, candidate: TrainedCandidate, stored: 
         "active": active_scores,
         "active_version": active and active.number,
         "field": field.as_dict(),
+        "collection": candidate.collection,
         "promotion": decision.as_dict(),
     }
     version.promotion_note = decision.summary
@@ -265,6 +334,9 @@ def _register_and_finish(run: TrainingRun, candidate: TrainedCandidate, stored: 
         "field": field.as_dict(),
         "training_photos": len(trained_on),
         "labelled_uploads": data.labelled_uploads,
+        "collected_photos": data.collected_photos,
+        "photos_by_source": photo_counts(data, cross_validated=bool(summary["decision_rule"])),
+        "collection": candidate.collection,
         "evaluation_photos": len(data.evaluation),
         "evaluation_set": evaluation_set.number,
         "classes": summary["classes"],
@@ -276,9 +348,13 @@ def _register_and_finish(run: TrainingRun, candidate: TrainedCandidate, stored: 
 
 
 def retraining_config(cache_dir: Path | None = None) -> FieldTrainingConfig:
-    """The shipped model's recipe on the retraining data; the input size and epoch cap from settings."""
+    """The shipped model's recipe (or ``RETRAIN_RECIPE``'s arm) on the retraining data; the input size and epoch
+    cap from settings."""
     weights = settings.IMAGENET_WEIGHTS
-    recipe = ARMS[CHOSEN]
+    name = settings.RETRAIN_RECIPE or CHOSEN
+    if name not in ARMS:
+        raise ValueError(f"RETRAIN_RECIPE {name!r} is not one of {', '.join(ARMS)}")
+    recipe = ARMS[name]
     return FieldTrainingConfig(
         lab_dir=settings.RETRAIN_BASE_DATA,
         lab_negatives=settings.RETRAIN_NEGATIVES,
@@ -295,14 +371,18 @@ def retraining_config(cache_dir: Path | None = None) -> FieldTrainingConfig:
 
 
 def gather_retraining_data(config: FieldTrainingConfig, upload_dir: Path) -> RetrainingData:
-    """The base lab and field photos, plus every usable photo of each case officers confirmed, corrected
-    or rejected as not a potato leaf (each with its case's label), which join the field pool. Cases are
-    split by a hash of the case's id, so a case's photos are all on one side: a fixed share goes to the
-    evaluation set, never to training (nor does a field photo with the same content as one of them)."""
+    """The base lab and field photos, plus every checked field photo (``classifier.checked``: each usable photo
+    of a case officers confirmed, corrected or rejected as not a potato leaf, and of a garden visit an officer
+    labelled with a class), which join the field pool, one group per case or visit. Cases and visits are split
+    by a hash of their id, so a garden's photos are all on one side: a fixed share goes to the evaluation set,
+    never to training (nor does a field photo with the same content as one of them)."""
     uploads_train, uploads_evaluation = [], []
-    for label in label_selectors.current_labels().iterator():
-        items = _export_upload(label, upload_dir)
-        if hash_fraction(str(label.submission_id), "evaluation") < settings.RETRAIN_EVALUATION_FRACTION:
+    groups: dict[tuple[str, str], list[checked.CheckedPhoto]] = {}
+    for photo in checked.checked_field_photos():
+        groups.setdefault((photo.source, photo.group), []).append(photo)
+    for (_, group), photos in groups.items():
+        items = _export_checked(photos, upload_dir)
+        if hash_fraction(group, "evaluation") < settings.RETRAIN_EVALUATION_FRACTION:
             uploads_evaluation += items
         else:
             uploads_train += items
@@ -315,12 +395,17 @@ def gather_retraining_data(config: FieldTrainingConfig, upload_dir: Path) -> Ret
     pools = config.pools()
     held_out = {item.sha256 for item in uploads_evaluation}
     pools.field = [image for image in pools.field if path_sha256(image.path) not in held_out]
+    exported = {item.image.path: item.image.source for item in uploads_train}
+    kinds = {UPLOADS: set(), COLLECTED: set()}
+    for image in pools.field:
+        if image.path in exported:
+            kinds[UPLOADS if exported[image.path] == UPLOADS_SOURCE else COLLECTED].add(image.key)
     evaluation = [
         {"source": "lab", "key": _relative(image.path), "label": image.label, "path": str(image.path)}
         for image in pools.lab_holdout
     ] + [
         {
-            "source": "field",
+            "source": item.image.source,
             "key": item.key,
             "label": item.image.label,
             "sha256": item.sha256,
@@ -329,7 +414,14 @@ def gather_retraining_data(config: FieldTrainingConfig, upload_dir: Path) -> Ret
         for item in uploads_evaluation
         if item.image.label in known
     ]
-    return RetrainingData(pools, evaluation, len(uploads_train) + len(uploads_evaluation))
+    everything = uploads_train + uploads_evaluation
+    return RetrainingData(
+        pools,
+        evaluation,
+        labelled_uploads=sum(item.image.source == UPLOADS_SOURCE for item in everything),
+        collected_photos=sum(item.image.source == COLLECTED_SOURCE for item in everything),
+        kinds=kinds,
+    )
 
 
 def list_base_images(config: FieldTrainingConfig) -> list[LabelledImage]:
@@ -344,21 +436,28 @@ class ExportedUpload:
     sha256: str
 
 
-def _export_upload(label, upload_dir: Path) -> list[ExportedUpload]:
-    """Copy a labelled case's usable photos out of media storage into the run's folder, each its own
-    file labelled with the case's label (``<case id>.jpg`` for the first, ``<case id>-<n>.jpg`` after)."""
+#: How a checked photo's source is named in training (``training.field.data``) and in keys.
+_TRAINING_SOURCE = {checked.UPLOADS: UPLOADS_SOURCE, checked.COLLECTED: COLLECTED_SOURCE}
+_KEY_PREFIX = {UPLOADS_SOURCE: "submission", COLLECTED_SOURCE: "collected"}
+
+
+def _export_checked(photos: list[checked.CheckedPhoto], upload_dir: Path) -> list[ExportedUpload]:
+    """Copy one case's or visit's checked photos out of media storage into the run's folder, each its own file
+    labelled with the group's label: a case's ``<label>/<case id>.jpg`` then ``<case id>-<n>.jpg``, a visit's
+    ``collected/<label>/<visit id>-<photo id>.jpg`` (``training.field.data.case_group`` reads the group back)."""
     exported = []
-    for photo in submission_selectors.usable_photos(label.submission_id):
-        with default_storage.open(photo.image.name, "rb") as source:
+    for photo in photos:
+        with default_storage.open(photo.image, "rb") as source:
             content = source.read()
-        stem = photo_key(label.submission_id, photo.position)
-        target = upload_dir / label.label / f"{stem}.jpg"
+        training_source = _TRAINING_SOURCE[photo.source]
+        folder = upload_dir if photo.source == checked.UPLOADS else upload_dir / COLLECTED_SOURCE
+        target = folder / photo.label / f"{photo.name}.jpg"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
         exported.append(
             ExportedUpload(
-                LabelledImage(target, label.label, source="field"),
-                f"submission:{stem}",
+                LabelledImage(target, photo.label, source=training_source),
+                f"{_KEY_PREFIX[training_source]}:{photo.name}",
                 hashlib.sha256(content).hexdigest(),
             )
         )
@@ -383,19 +482,20 @@ def score(predictor: Predictor, items: list[dict]) -> dict:
 
 def _snapshot_entry(item: LabelledImage) -> dict:
     return {
-        "key": _relative(item.path),
+        "key": _relative(item.path, item.source),
         "label": item.label,
         "sha256": path_sha256(item.path),
     }
 
 
-def _relative(path: Path) -> str:
-    """Data photos by their path under DATA_ROOT; uploads by their case id (and position after the first)."""
+def _relative(path: Path, source: str = UPLOADS_SOURCE) -> str:
+    """Data photos by their path under DATA_ROOT; uploads by their case id (and position after the first),
+    collected photos by their visit's and their own id."""
     path = Path(path)
     try:
         return str(path.relative_to(settings.DATA_ROOT))
     except ValueError:
-        return f"submission:{path.stem}"
+        return f"{_KEY_PREFIX.get(source, 'submission')}:{path.stem}"
 
 
 def _remove(names: list[str]) -> None:

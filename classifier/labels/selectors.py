@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from classifier.models import (
@@ -131,12 +131,6 @@ def heatmap_image_name(submission_id: UUID | str) -> str | None:
     from classifier.models import Heatmap
 
     return Heatmap.objects.filter(pk=submission_id, status=Heatmap.Status.DONE).values_list("image", flat=True).first()
-
-
-def officer_label_counts() -> dict[str, int]:
-    """Current officer labels per class (unusable photos left out): what retraining has gained so far."""
-    rows = Label.objects.filter(is_current=True).exclude(label="").values("label").annotate(count=Count("id"))
-    return {row["label"]: row["count"] for row in rows}
 
 
 def current_labels(usable_only: bool = True) -> QuerySet[Label]:

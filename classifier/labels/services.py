@@ -19,7 +19,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from classifier.advice.defaults import display_name
 from classifier.models import Label, LabelClass, Prediction, Submission
@@ -47,17 +47,21 @@ def reject_label_name() -> str:
 
 
 def sync_label_classes(labels: Iterable[str], reject_label: str | None = None) -> list[LabelClass]:
-    """Add the classes a model knows that the label table lacks (called when a model is registered)."""
+    """Add the classes a model knows that the label table lacks (called when a model is registered).
+
+    Their names are the dashboard's, in English, whatever language the thread was left in (a farmer's
+    ``?lang=rw`` request before a registration in the same thread stored Kinyarwanda names)."""
     known = set(LabelClass.objects.values_list("name", flat=True))
-    missing = [
-        LabelClass(
-            name=name,
-            display_name=REJECT_DISPLAY_NAME if name == reject_label else display_name(name),
-            is_reject=(name == reject_label),
-        )
-        for name in labels
-        if name not in known
-    ]
+    with translation.override(settings.LANGUAGE_CODE):
+        missing = [
+            LabelClass(
+                name=name,
+                display_name=REJECT_DISPLAY_NAME if name == reject_label else display_name(name),
+                is_reject=(name == reject_label),
+            )
+            for name in labels
+            if name not in known
+        ]
     return LabelClass.objects.bulk_create(missing)
 
 

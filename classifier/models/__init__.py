@@ -4,10 +4,12 @@
 - ``submissions``: farmers' cases, their photos and the model's predictions;
 - ``labels``: officers' classes, labels (verdicts) and heatmaps;
 - ``advice``: what a farmer is told, per answer and language;
-- ``sms``: the outbox carrying an officer's verdict to the farmer.
+- ``sms``: the outbox carrying an officer's verdict to the farmer;
+- ``collection``: officers' garden visits and the photos they take there (issue 27).
 """
 
 from classifier.models.advice import Advice, AdviceStep
+from classifier.models.collection import CollectedPhoto, Evidence, GardenVisit, VisitLabel
 from classifier.models.labels import Heatmap, Label, LabelClass, heatmap_upload_path
 from classifier.models.registry import EvaluationSet, ModelVersion, ModelVersionChange, model_upload_path
 from classifier.models.sms import SmsMessage
@@ -25,6 +27,10 @@ __all__ = [
     "Advice",
     "AnswerKind",
     "CheckAnswer",
+    "CollectedPhoto",
+    "Evidence",
+    "GardenVisit",
+    "VisitLabel",
     "FieldCheck",
     "Photo",
     "AdviceStep",

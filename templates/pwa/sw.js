@@ -22,7 +22,10 @@ self.addEventListener("install", function (event) {
 
 self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (names) {
-    return Promise.all(names.filter(function (name) { return name !== STATIC_CACHE && name !== PAGE_CACHE; })
+    // Only its own caches: the officers' Collect page keeps its own ("collect-") on the same phone.
+    return Promise.all(names.filter(function (name) {
+      return /^(static|pages)-/.test(name) && name !== STATIC_CACHE && name !== PAGE_CACHE;
+    })
       .map(function (name) { return caches.delete(name); }));
   }).then(function () { return self.clients.claim(); }));
 });

@@ -13,6 +13,7 @@ photo carries:
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ LAB = "lab"
 FIELD = "field"
 TOMATO = "tomato"
 LAB_HOLDOUT_FRACTION = 0.2  # the lab hold-out: same hash split as every model so far
+#: The sources retraining names checked field photos by: farmers' reviewed uploads (named so before officers
+#: collected any), and officers' photos from garden visits.
+UPLOADS_SOURCE = "field"
+COLLECTED_SOURCE = "collected"
 
 
 @dataclass(frozen=True)
@@ -146,9 +151,10 @@ def collect_pools(
 ) -> Pools:
     """Every photo, labelled, with domain and group; the lab photos split once by a hash of their name.
 
-    ``extra_field`` are more field photos (officers' labelled uploads), one group per case (its photos are
-    of one garden; ``training.retraining`` names them ``<case id>.jpg``, ``<case id>-<n>.jpg``), cases joined
-    where near-copies join them.
+    ``extra_field`` are more field photos (officers' labelled uploads and the photos officers collected), one
+    group per case or garden visit (its photos are of one garden; ``training.retraining`` names them
+    ``<case id>.jpg``, ``<case id>-<n>.jpg``, ``<visit id>-<photo id>.jpg``), joined where near-copies join
+    them. A field folder with a ``MANIFEST.csv`` naming groups (an exported dataset) keeps those groups.
     """
     lab = list_class_images(lab_dir, source=Path(lab_dir).name)
     for folder in lab_negatives:
@@ -157,7 +163,8 @@ def collect_pools(
     lab_train, lab_holdout = split_by_photo(lab, LAB_HOLDOUT_FRACTION)
     field = []
     for folder in field_dirs:
-        field += grouped(_cap(list_class_images(folder, source=Path(folder).name), max_per_class), FIELD)
+        images = _cap(list_class_images(folder, source=Path(folder).name), max_per_class)
+        field += grouped(images, FIELD, group_of=manifest_groups(folder))
     for folder in field_negatives:
         field += grouped(_cap(list_negative_images(folder, reject_label), max_per_class), FIELD)
     if extra_field:
@@ -169,8 +176,27 @@ def collect_pools(
     )
 
 
+def manifest_groups(folder: Path):
+    """``group_of`` for a folder whose ``MANIFEST.csv`` names each photo's group (a dataset exported by
+    ``classifier.collection.dataset``: one garden per group), else ``None`` (groups from the names)."""
+    manifest = Path(folder) / "MANIFEST.csv"
+    if not manifest.exists():
+        return None
+    with manifest.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or "group" not in rows[0]:
+        return None
+    groups = {row["file"]: row["group"] for row in rows}
+
+    def group_of(image: LabelledImage) -> str:
+        relative = image.path.relative_to(folder).as_posix()
+        return f"{image.source}:{groups[relative]}" if relative in groups else name_group(image.source, image.path.name)
+
+    return group_of
+
+
 def case_group(image: LabelledImage) -> str:
-    """An uploaded photo's group: its case (the UUID that names it, before any ``-<n>``)."""
+    """An uploaded photo's group: its case or garden visit (the UUID that names it, before any ``-<n>``)."""
     stem = image.path.stem
     return f"{image.source}:{stem[:36] if len(stem) > 36 and stem[36] == '-' else stem}"
 

@@ -16,7 +16,7 @@ would be shown, each model under its own decision rule. Its field figures come f
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,14 @@ import numpy as np
 from classifier.registry.model_files import path_sha256
 from training.field.data import PoolImage
 from training.field.protocol import photo_entry
-from training.field.report import answer_metrics, cross_fitted_rules, fold_answers, fold_arrays, load_results
+from training.field.report import (
+    POTATO_CLASSES,
+    answer_metrics,
+    cross_fitted_rules,
+    fold_answers,
+    fold_arrays,
+    load_results,
+)
 
 #: The field figures promotion reads, as ``training.field.report`` names them.
 FIELD_FIGURES = (
@@ -48,14 +55,49 @@ class FieldAnswers:
     def keys(self) -> set[str]:
         return set(self.answers["keys"][self.answers["field"]].tolist())
 
-    def figures(self, keys: Collection[str] | None = None) -> dict:
-        """The promotion figures on every field photo, or on ``keys`` only."""
+    def figures(self, keys: Collection[str] | None = None, names: Sequence[str] = FIELD_FIGURES) -> dict:
+        """The promotion figures (or ``names``) on every field photo, or on ``keys`` only."""
         keep = self.answers["field"].copy()
         if keys is not None:
             keep &= np.isin(self.answers["keys"], list(keys))
         subset = {name: values[keep] for name, values in self.answers.items()}
         metrics = answer_metrics(subset, self.classes)
-        return {name: metrics.get(name) for name in FIELD_FIGURES}
+        return {name: metrics.get(name) for name in names}
+
+
+#: What the before/after comparison of a run with collected photos shows: the promotion figures, and each
+#: potato class's top-1 recall (a class new to the model shows there first).
+COMPARISON_FIGURES = FIELD_FIGURES + tuple(f"recall_{name}" for name in POTATO_CLASSES)
+#: The photos every model starts from (the shared data folders), beside the kinds a run adds.
+SHARED = "shared"
+
+
+def collection_comparison(folder: Path, arm: str, without: str, kinds: dict[str, Collection[str]]) -> dict | None:
+    """The field figures of ``arm`` (trained with some photos) and of ``without`` (the same recipe on the same
+    grouped folds, trained without them), each fold judged by the rule cross-fitted on its own arm's other
+    folds: on every field photo, then on each kind of photo apart (``kinds``: name -> keys, the rest
+    ``shared``), never mixed, with how many were judged."""
+    _, results = load_results(folder)
+    if arm not in results or without not in results:
+        return None
+    after, before = cross_validated_answers(folder, arm), cross_validated_answers(folder, without)
+    judged = after.keys & before.keys
+    subsets = [("all", judged), (SHARED, judged.difference(*kinds.values()))]
+    subsets += [(name, judged & set(keys)) for name, keys in kinds.items()]
+    return {
+        "arm": arm,
+        "without": without,
+        "subsets": [
+            {
+                "photos": name,
+                "judged": len(keys),
+                "before": before.figures(keys, COMPARISON_FIGURES),
+                "after": after.figures(keys, COMPARISON_FIGURES),
+            }
+            for name, keys in subsets
+            if keys
+        ],
+    }
 
 
 def cross_validated_answers(folder: Path, arm: str) -> FieldAnswers | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -126,12 +126,15 @@ def run_protocol(
     log: Callable[[str], None] = print,
     served_views: bool = False,
     field_fraction: float = 1.0,
+    left_out: LeftOut | None = None,
 ) -> Path:
     """Cross-validate every arm; returns the results folder. Folds already stored are skipped.
 
     ``served_views``: judge held-out field photos as the worker sees them, with their test-time views
     (``training.field.served_views``); ``field_fraction``: train each fold on that share of its training
-    field photos of each class (a learning curve; the held-out fold stays whole)."""
+    field photos of each class (a learning curve; the held-out fold stays whole); ``left_out``: train each fold
+    without those field photos (officers' collected photos, say: what the model would be without them, judged
+    on the same folds; stored as ``without_arm``)."""
     recipes = recipes or ARMS
     out_dir = Path(out_dir)
     images = pools.everything
@@ -151,6 +154,8 @@ def run_protocol(
                 if field_fraction < 1.0
                 else served_arm(arm)
                 if served_views
+                else without_arm(arm, left_out.name)
+                if left_out
                 else arm
             )
             for fold in range(folds):
@@ -165,7 +170,11 @@ def run_protocol(
                         [images[i] for i in field], recipe.image_size, weights, recipe.boundary(), cache_dir, log
                     )
                 test = [i for i, f in zip(field, assignment, strict=True) if f == fold]
-                training_field = [i for i, f in zip(field, assignment, strict=True) if f != fold]
+                training_field = [
+                    i
+                    for i, f in zip(field, assignment, strict=True)
+                    if f != fold and not (left_out and images[i].key in left_out.keys)
+                ]
                 train = lab_train + share_of_each_class(images, training_field, field_fraction)
                 result = run_fold(
                     images,
@@ -177,6 +186,8 @@ def run_protocol(
                     reject_label,
                     weights,
                     served=features.get(("served", *needs)),
+                    # A left-out source teaches nothing, not even as the background of a pasted view.
+                    excluded=[i for i in field if left_out and images[i].key in left_out.keys],
                 )
                 result["field_fraction"] = field_fraction
                 result.update(arm=stored_as, repeat=repeat, fold=fold)
@@ -210,14 +221,17 @@ def run_fold(
     reject_label: str,
     weights: str | None = None,
     served: dict[str, np.ndarray] | None = None,
+    excluded: Sequence[int] = (),
 ) -> dict:
     """Train one head on ``train`` and predict ``test`` (field) and ``lab_holdout``; with ``served``, the
     field photos as the worker sees them (``probabilities``) and every test-time view of them
-    (``view_probabilities``)."""
+    (``view_probabilities``). No pasted view trains on a background in ``test`` or ``excluded``."""
     import keras
 
     class_names = class_names_for(images, recipe, reject_label)
-    rows = training_rows(images, train, features, class_names, recipe, reject_label, excluded_backgrounds=set(test))
+    rows = training_rows(
+        images, train, features, class_names, recipe, reject_label, excluded_backgrounds=set(test) | set(excluded)
+    )
     head, fit = fit_head(rows, [images[i].group for i in range(len(images))], len(class_names), recipe, weights)
     evaluated = [i for i in list(test) + list(lab_holdout) if recipe.keeps(images[i])]
     probabilities = predict_plain(head, features, evaluated)
@@ -257,6 +271,19 @@ def served_arm(arm: str) -> str:
 def learning_curve_arm(arm: str, fraction: float) -> str:
     """Where a learning-curve point of ``arm`` is stored: ``fine_tuned_224-field25`` for 25%."""
     return f"{arm}-field{round(100 * fraction)}"
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Field photos (by key) a cross-validation trains without, named for where its folds are stored."""
+
+    name: str
+    keys: frozenset[str]
+
+
+def without_arm(arm: str, name: str) -> str:
+    """Where ``arm``'s folds trained without some photos are stored: ``fine_tuned_224-without-collected``."""
+    return f"{arm}-without-{name}"
 
 
 def share_of_each_class(images: Sequence[PoolImage], positions: Sequence[int], fraction: float) -> list[int]:

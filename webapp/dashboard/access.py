@@ -41,6 +41,15 @@ def is_dashboard_admin(user) -> bool:
     return ADMINS in roles(user)
 
 
+#: The permission to collect photos in gardens (issue 27); both dashboard groups hold it (``GROUP_PERMISSIONS``).
+COLLECT_PERMISSION = "classifier.collect_field_photos"
+
+
+def may_collect(user) -> bool:
+    """An officer (or admin) whose groups hold the permission to collect."""
+    return is_officer(user) and user.has_perm(COLLECT_PERMISSION)
+
+
 def holds_more_than_an_officer(user) -> bool:
     """Staff, a superuser, in a group besides ``officers``, or with a permission of its own."""
     if user.is_staff or user.is_superuser:
@@ -77,3 +86,4 @@ def _guard(allowed: Callable[[object], bool], message: str):
 
 officer_required = _guard(is_officer, "This page is for extension officers.")
 admin_required = _guard(is_dashboard_admin, "Only dashboard admins can do this.")
+collector_required = _guard(may_collect, "Only extension officers may collect photos in gardens.")

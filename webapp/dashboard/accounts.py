@@ -13,9 +13,10 @@ from webapp.dashboard.access import ADMINS, OFFICERS
 #: The one list of what each dashboard group holds on the admin site. ``ensure_dashboard_groups``
 #: brings the groups to it after every ``migrate`` and whenever someone is added with
 #: ``create_officer``; a permission added to a group by hand is taken away again. Officers hold
-#: none (they are not staff). The migration that first made the groups keeps its own frozen copy.
+#: only the dashboard's own permission to collect photos in gardens (they are not staff: it opens
+#: nothing on the admin site). The migration that first made the groups keeps its own frozen copy.
 GROUP_PERMISSIONS: dict[str, dict[str, list[str]]] = {
-    OFFICERS: {},
+    OFFICERS: {"classifier": ["collect_field_photos"]},
     ADMINS: {
         "auth": ["add_user", "change_user", "view_user", "view_group"],
         "classifier": [
@@ -26,6 +27,10 @@ GROUP_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "view_submission",
             "view_prediction",
             "view_modelversion",
+            "collect_field_photos",
+            "view_gardenvisit",
+            "view_visitlabel",
+            "view_collectedphoto",
         ],
     },
 }

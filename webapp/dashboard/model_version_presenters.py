@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from classifier.advice.defaults import display_name
+from classifier.checked import COLLECTED, UPLOADS, CheckedCounts
 from classifier.models import ModelVersion
 from classifier.registry.promotion import FIELD_FIGURE_NAMES, PASSED
 from training.models import TrainingRun
@@ -17,6 +19,7 @@ CREATORS = {
     "retraining": "retraining",
 }
 PROMOTABLE = (ModelVersion.Status.CANDIDATE, ModelVersion.Status.RETIRED)
+_POTATO = ("early_blight", "late_blight", "healthy", "bacterial_wilt")  # training.field.report.POTATO_CLASSES
 
 
 def creator(name: str) -> str:
@@ -67,6 +70,8 @@ def present_run(run: TrainingRun) -> dict:
             "active_by_source": _recalls(metrics.get("active_by_source")),
             "training_photos": metrics.get("training_photos"),
             "labelled_uploads": metrics.get("labelled_uploads"),
+            "collected_photos": metrics.get("collected_photos"),
+            "photos_by_source": photo_sources(metrics.get("photos_by_source")),
             "evaluation_photos": metrics.get("evaluation_photos"),
         }
     return {
@@ -108,6 +113,7 @@ def present_version(version: ModelVersion) -> dict:
         "sources": _side_by_side(candidate, active, "per_folder"),
         "classes": _side_by_side(candidate, active, "per_class", settings.PROMOTION_RECALL_TOLERANCE),
         "field": field_rows(evaluation.get("field")),
+        "collection": collection_rows(evaluation.get("collection")),
         "passed": bool(promotion.get("passed")),
         "passed_text": PASSED,
         "reasons": promotion.get("reasons") or [],
@@ -151,6 +157,53 @@ def field_rows(field: dict | None) -> dict | None:
     }
 
 
+#: Who took the field photos a run's figures are given on, in words (``training.retraining`` kinds).
+PHOTO_KINDS = {
+    "all": "every field photo",
+    "shared": "the shared field photos",
+    "uploads": "farmers' reviewed photos",
+    "collected": "officers' collected photos",
+}
+_TRAINED = {"lab": "lab", **{kind: words for kind, words in PHOTO_KINDS.items() if kind != "all"}}
+
+
+def photo_sources(counts: dict | None) -> list[dict]:
+    """How many photos of each kind a run trained on and judged, in words, never mixed."""
+    counts = counts or {}
+    return [
+        {
+            "name": words,
+            "trained": counts.get("trained", {}).get(kind, 0),
+            "cross_validated": counts.get("cross_validated", {}).get(kind, 0),
+            "evaluation_set": counts.get("evaluation_set", {}).get(
+                {"uploads": "field", "shared": "", "collected": "collected"}.get(kind, kind), 0
+            ),
+        }
+        for kind, words in _TRAINED.items()
+        if any(counts.get(part, {}).get(kind) for part in ("trained", "cross_validated"))
+    ]
+
+
+def collection_rows(collection: dict | None) -> list[dict] | None:
+    """The field figures before and after officers' collected photos, on the same grouped folds, for each kind
+    of photo apart (``training.field.evidence.collection_comparison``)."""
+    if not collection:
+        return None
+    names = {**FIELD_FIGURE_NAMES, **{f"recall_{label}": f"{display_name(label)} recall (top 1)" for label in _POTATO}}
+    return [
+        {
+            "photos": PHOTO_KINDS.get(subset["photos"], subset["photos"]),
+            "judged": subset["judged"],
+            "rows": [
+                {"name": words, "before": subset["before"].get(name), "after": subset["after"].get(name)}
+                for name, words in names.items()
+                if subset["before"].get(name) is not None or subset["after"].get(name) is not None
+            ],
+        }
+        for subset in collection.get("subsets", [])
+    ]
+
+
 def _report_accuracies(metrics: dict | None) -> list[dict]:
     """The shipped model's own test report (``metrics.json``): accuracy per test folder."""
     return [
@@ -164,12 +217,13 @@ def _report_accuracies(metrics: dict | None) -> list[dict]:
     ]
 
 
-def present_learning_curve(curve: dict | None, officer_labels: dict[str, int]) -> list[dict]:
-    """Per class: the labelled field photos the learning curve asks for, beside what officers have labelled
-    since ("about N more late blight photos labelled by officers")."""
+def present_learning_curve(curve: dict | None, counts: CheckedCounts) -> list[dict]:
+    """Per class: the labelled field photos the learning curve asks for, beside the checked field photos since
+    (``classifier.checked``: farmers' reviewed uploads and officers' collected photos, apart), and the served
+    districts with none of that class yet ("about N more late blight photos")."""
     rows = []
     for label, entry in (curve or {}).items():
-        labelled = officer_labels.get(label, 0)
+        uploads, collected = counts.of(label, UPLOADS), counts.of(label, COLLECTED)
         needed, pool = entry.get("needed"), entry.get("pool", 0)
         rows.append(
             {
@@ -178,8 +232,11 @@ def present_learning_curve(curve: dict | None, officer_labels: dict[str, int]) -
                 "low": entry.get("low"),
                 "high": entry.get("high"),
                 "pool": pool,
-                "labelled": labelled,
-                "more": None if needed is None else max(0, needed - pool - labelled),
+                "uploads": uploads,
+                "collected": collected,
+                "labelled": uploads + collected,
+                "more": None if needed is None else max(0, needed - pool - uploads - collected),
+                "districts_without": counts.districts_without(label),
             }
         )
     return rows

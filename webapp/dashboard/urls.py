@@ -4,7 +4,7 @@ walks these patterns to check it."""
 
 from django.urls import path
 
-from webapp.dashboard.views import media, model_versions, queue, reports
+from webapp.dashboard.views import collect, collect_api, collect_export, media, model_versions, queue, reports
 
 app_name = "dashboard"
 
@@ -30,4 +30,14 @@ urlpatterns = [
     path("models/", model_versions.model_versions, name="models"),
     path("models/v<int:number>/promote", model_versions.promote, name="promote"),
     path("models/v<int:number>/roll-back", model_versions.roll_back, name="roll-back"),
+    path("collect/", collect.collect, name="collect"),
+    path("collect/sw.js", collect.service_worker, name="collect-sw"),
+    path("collect/v/<uuid:visit_id>/", collect.visit, name="collect-visit"),
+    path("collect/v/<uuid:visit_id>/label", collect.relabel, name="collect-relabel"),
+    path("collect/p/<uuid:photo_id>/photo", collect.photo, name="collect-photo"),
+    path("collect/p/<uuid:photo_id>/thumb", collect.photo_thumbnail, name="collect-thumbnail"),
+    path("collect/p/<uuid:photo_id>/unusable", collect.mark_photo, name="collect-mark-photo"),
+    path("collect/api/visits", collect_api.visits, name="collect-api-visits"),
+    path("collect/api/photos", collect_api.photos, name="collect-api-photos"),
+    path("collect/export", collect_export.export, name="collect-export"),
 ]

@@ -270,6 +270,9 @@ RETRAIN_MIN_NEW_LABELS = env.int("RETRAIN_MIN_NEW_LABELS", default=50)  # for th
 RETRAIN_MIN_CLASS_IMAGES = env.int("RETRAIN_MIN_CLASS_IMAGES", default=20)  # a new class joins
 RETRAIN_EVALUATION_FRACTION = env.float("RETRAIN_EVALUATION_FRACTION", default=0.3)
 RETRAIN_IMAGE_SIZE = env.int("RETRAIN_IMAGE_SIZE", default=None)  # None: the shipped recipe's input size
+# An arm of training.field.protocol.ARMS ("": the shipped recipe); e.g. "balanced" trains a head on cached
+# features only, a cheap run for demos.
+RETRAIN_RECIPE = env.str("RETRAIN_RECIPE", default="")
 RETRAIN_HEAD_EPOCHS = env.int("RETRAIN_HEAD_EPOCHS", default=40)  # a cap; early stopping ends sooner
 RETRAIN_MAX_PER_CLASS = env.int("RETRAIN_MAX_PER_CLASS", default=None)
 RETRAIN_STALE_SECONDS = env.int("RETRAIN_STALE_SECONDS", default=900)  # no heartbeat: the worker died

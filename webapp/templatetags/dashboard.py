@@ -16,3 +16,12 @@ def label_name(value: str) -> str:
 @register.filter
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{round(100 * value)}%"
+
+
+@register.filter
+def evidence_names(codes) -> str:
+    """["lab_test", "white_mould"] -> "Lab test, White mould seen under the leaves"."""
+    from classifier.models import Evidence
+
+    names = dict(Evidence.choices)
+    return ", ".join(str(names.get(code, code)) for code in codes or ())

@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from classifier.labels import selectors as label_selectors
+from classifier import checked
 from classifier.models import ModelVersion, ModelVersionChange
 from classifier.registry import selectors as registry_selectors
 from classifier.registry import services as registry_services
@@ -143,7 +143,7 @@ def model_versions(request: HttpRequest) -> HttpResponse:
             "active": active,
             "rollback_form": RollbackForm(),
             "still_needed": present_learning_curve(
-                registry_selectors.latest_learning_curve(), label_selectors.officer_label_counts()
+                registry_selectors.latest_learning_curve(), checked.checked_photo_counts()
             ),
         },
         nav="models",
