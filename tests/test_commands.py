@@ -83,3 +83,37 @@ def test_train_model_writes_a_servable_model_with_labels_from_folders(tmp_path):
     diagnosis = predictor.predict(str(next((data / "healthy").iterdir())))
     assert diagnosis.label in labels["labels"]
     assert abs(sum(entry["confidence"] for entry in diagnosis.top) - 1.0) < 0.01
+
+
+def test_train_model_rule_only_gives_the_model_the_reports_rule_and_keeps_its_weights(tmp_path):
+    from django.conf import settings
+    from django.core.management.base import CommandError
+
+    from classifier.decision import DecisionRule
+
+    model = tmp_path / "model"
+    shutil.copytree(settings.DEFAULT_MODEL_DIR, model)
+    weights = (model / "model.tflite").read_bytes()
+    made = (model / "MODEL_CARD.md").read_text().splitlines()[2]
+    rule = DecisionRule(1.25, 0.7, 0.9).as_dict()
+    report = tmp_path / "report"
+    report.mkdir()
+    data = make_tiny_dataset(tmp_path / "data", ["healthy", "late_blight"], per_class=10)
+    arguments = ["--data", str(data), "--lab-negatives", "--field", "--field-negatives", "--weights", "none"]
+    arguments += ["--report", str(report), "--out", str(model), "--rule-only"]
+
+    with pytest.raises(CommandError, match="No decision rule"):
+        call_command("train_model", *arguments)
+    fitted = {"shipped_rule": rule, "rule_fitted_on": "fine_tuned_224-served384"}
+    (report / "report.json").write_text(json.dumps(fitted))
+    call_command("train_model", *arguments)
+
+    assert json.loads((model / "labels.json").read_text())["decision"] == rule
+    assert (model / "model.tflite").read_bytes() == weights
+    summary = json.loads((model / "training.json").read_text())
+    assert summary["decision_rule"] == rule and summary["rule_refitted"]["fitted_on"] == "fine_tuned_224-served384"
+    card = (model / "MODEL_CARD.md").read_text()
+    assert card.splitlines()[2] == made  # when and how the weights were made: unchanged
+    assert "refitted on" in card and "`fine_tuned_224-served384`" in card and "T = 1.25" in card
+    assert "python manage.py train_model --weights" in card  # the weights' own command
+    assert json.loads((model / "metrics.json").read_text())["lab"]["count"] > 0

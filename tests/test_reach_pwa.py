@@ -54,9 +54,15 @@ def test_pages_register_the_worker_and_link_the_manifest(client):
     assert f'src="{static("js/store.js")}"' in html
 
 
-def test_upload_script_shrinks_photos_to_800_px_at_quality_0_8():
-    source = Path(finders.find("js/upload.js")).read_text()
-    assert "var MAX_SIDE = 800;" in source and "var QUALITY = 0.8;" in source
+def test_the_pages_small_copy_is_the_one_the_rule_was_fitted_on():
+    """photos.js sends what training/field/served_views.py emulates: change both together."""
+    from training.field.served_views import SMALL_JPEG_QUALITY, SMALL_SIDE
+
+    source = Path(finders.find("js/photos.js")).read_text()
+    side = re.search(r"var SMALL_SIDE = (\d+);", source)
+    quality = re.search(r"var SMALL_QUALITY = ([0-9.]+);", source)
+    assert side and quality, "photos.js lost its small copy's constants"
+    assert int(side.group(1)) == SMALL_SIDE and round(100 * float(quality.group(1))) == SMALL_JPEG_QUALITY
 
 
 def referenced_assets(html: str) -> list[str]:

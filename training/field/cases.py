@@ -26,9 +26,9 @@ fold's cases, ship only where the cross-fitted ones held (:func:`shipped_case_ru
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
@@ -55,30 +55,42 @@ SEED = 2026
 def case_class(photo: dict) -> str:
     """What a case shares: a potato class, or for other crops the crop (the first word of the file name)."""
     if photo["domain"] == "field" and photo["label"] == "not_potato_leaf":
-        return f"{photo['label']}:{Path(photo['key']).name.split('_')[0].lower()}"
+        return f"{photo['label']}:{photo['key'].rsplit('/', 1)[-1].split('_')[0].lower()}"
     return photo["label"]
 
 
 def draw_cases(fold: dict, photos: dict[str, dict], size: int, seed: int) -> list[np.ndarray]:
     """Cases of ``size`` rows of ``fold`` (held-out field photos only), each photo anchoring one."""
+    rows = tuple(
+        (row, case_class(photos[key]), photos[key]["group"])
+        for row, key in enumerate(fold["keys"])
+        if fold["field"][row]
+    )
+    return list(_drawn(rows, size, seed))
+
+
+@functools.lru_cache(maxsize=4096)
+def _drawn(rows: tuple[tuple[int, str, str], ...], size: int, seed: int) -> tuple[np.ndarray, ...]:
+    """:func:`draw_cases` from (row, case class, group) of each held-out field photo: the same photos draw
+    the same cases for every combination and temperature, so they are drawn once."""
     rng = np.random.default_rng([seed, size])
-    rows = [row for row in range(len(fold["keys"])) if fold["field"][row]]
-    entries = {row: photos[fold["keys"][row]] for row in rows}
     by_class = defaultdict(list)
-    for row in rows:
-        by_class[case_class(entries[row])].append(row)
+    for row, kind, group in rows:
+        by_class[kind].append((row, group))
     cases = []
-    for row in rows:
-        same_class = [other for other in by_class[case_class(entries[row])] if other != row]
+    for row, kind, group in rows:
+        same_class = [(other, at) for other, at in by_class[kind] if other != row]
         if len(same_class) < size - 1:
             continue
-        same_group = [other for other in same_class if entries[other]["group"] == entries[row]["group"]]
-        other_groups = [other for other in same_class if entries[other]["group"] != entries[row]["group"]]
+        same_group = [other for other, at in same_class if at == group]
+        other_groups = [other for other, at in same_class if at != group]
         chosen = list(rng.permutation(same_group))[: size - 1]
         if len(chosen) < size - 1:
             chosen += list(rng.permutation(other_groups))[: size - 1 - len(chosen)]
-        cases.append(np.array([row, *chosen], dtype=np.int64))
-    return cases
+        case = np.array([row, *chosen], dtype=np.int64)
+        case.flags.writeable = False  # shared by every caller
+        cases.append(case)
+    return tuple(cases)
 
 
 def variants(folds: list[dict]) -> list[str]:

@@ -23,6 +23,24 @@ CREDITS = [
 ]
 
 
+REFIT_COMMAND = "python manage.py train_model --rule-only"
+
+
+def previous_training(card: str) -> tuple[str | None, str | None]:
+    """(the "Made ..." line, the training command) of a model card, for a card rewritten around the same
+    weights: a refitted rule changes neither."""
+    lines = card.splitlines()
+    made = next((line for line in lines if line.startswith("Made ")), None)
+    start = next((i for i, line in enumerate(lines) if line == "## Command"), None)
+    command = None
+    if start is not None:
+        block = lines[start + 1 :]
+        fence = [i for i, line in enumerate(block) if line.startswith("```")]
+        if len(fence) >= 2:
+            command = "\n".join(block[fence[0] + 1 : fence[1]])
+    return made, command
+
+
 def _percent(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}%"
 
@@ -33,14 +51,24 @@ def _mean_std(metrics: dict, name: str) -> str:
     return f"{100 * metrics[name]['mean']:.1f} ± {100 * metrics[name]['std']:.1f}%"
 
 
-def render_model_card(command: str, summary: dict, lab: dict, report: dict | None, sizes: dict[str, int]) -> str:
+def render_model_card(
+    command: str, summary: dict, lab: dict, report: dict | None, sizes: dict[str, int], made: str | None = None
+) -> str:
+    """The card; ``made``: its "Made ..." line when the weights were made before (a refitted rule)."""
     rule = summary.get("decision_rule")
-    lines = [
-        "# Model card: potato leaf classifier (MobileNetV2, TFLite)",
-        "",
+    made = made or (
         f"Made {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()} "
-        f"({platform.python_implementation()} {platform.python_version()}), in {summary['train_seconds']:.0f} s.",
-        "",
+        f"({platform.python_implementation()} {platform.python_version()}), in {summary['train_seconds']:.0f} s."
+    )
+    lines = ["# Model card: potato leaf classifier (MobileNetV2, TFLite)", "", made, ""]
+    if refitted := summary.get("rule_refitted"):
+        lines += [
+            f"Its decision rule was refitted on {refitted['date']} from the stored out-of-fold predictions of "
+            f"`{refitted['fitted_on']}` (`docs/field/report.json`; `{REFIT_COMMAND}`); the weights are unchanged. "
+            "The lab hold-out figures below were measured with that rule.",
+            "",
+        ]
+    lines += [
         "## Command",
         "",
         "```",

@@ -28,7 +28,7 @@ from training.field.recipe import (
     predict_plain,
     training_rows,
 )
-from training.field.served_views import compute_served_features
+from training.field.served_views import PHONE_COPY, PhoneCopy, compute_served_features, sent_bytes
 
 #: The ablation: each arm adds or removes one technique; ``CHOSEN`` is the recipe that ships.
 ARMS = {
@@ -97,6 +97,8 @@ ARMS = {
 #: The arm closest to the targets in the committed report (``training.field.report.closest_to_targets``;
 #: a test holds the two together).
 CHOSEN = "fine_tuned_224"
+#: Beside a served arm's folds: the bytes the phone sent for its held-out field photos (``served_views.sent_bytes``).
+SENT_FILENAME = "sent.json"
 
 
 def field_folds(field: Sequence[PoolImage], folds: int, repeat: int) -> np.ndarray:
@@ -127,14 +129,18 @@ def run_protocol(
     served_views: bool = False,
     field_fraction: float = 1.0,
     left_out: LeftOut | None = None,
+    served_copy: PhoneCopy = PHONE_COPY,
+    models_dir: Path | None = None,
 ) -> Path:
     """Cross-validate every arm; returns the results folder. Folds already stored are skipped.
 
     ``served_views``: judge held-out field photos as the worker sees them, with their test-time views
-    (``training.field.served_views``); ``field_fraction``: train each fold on that share of its training
-    field photos of each class (a learning curve; the held-out fold stays whole); ``left_out``: train each fold
-    without those field photos (officers' collected photos, say: what the model would be without them, judged
-    on the same folds; stored as ``without_arm``)."""
+    (``training.field.served_views``), sent from the phone as ``served_copy``; ``field_fraction``: train
+    each fold on that share of its training field photos of each class (a learning curve; the held-out
+    fold stays whole); ``left_out``: train each fold without those field photos (officers' collected photos,
+    say: what the model would be without them, judged on the same folds; stored as ``without_arm``).
+    ``models_dir``: keep each fold's trained head there (``<arm>/r0-f0.weights.h5``), to judge other forms
+    of the same model later (a quantized one, ``training.field.quantized``)."""
     recipes = recipes or ARMS
     out_dir = Path(out_dir)
     images = pools.everything
@@ -143,6 +149,11 @@ def run_protocol(
     field = list(range(len(pools.lab_train) + len(pools.lab_holdout), len(images)))
     _write_json(out_dir / "photos.json", [photo_entry(image) for image in images])
     features: dict[tuple[int, str | None], ViewFeatures] = {}
+    if served_views and field_fraction >= 1.0:
+        for arm in arms:  # what the phone sends for the held-out photos of these folds
+            sent = out_dir / "results" / served_arm(arm, served_copy) / SENT_FILENAME
+            if not sent.exists():
+                _write_json(sent, sent_bytes([images[i] for i in field], served_copy))
     for repeat in range(repeats):
         assignment = field_folds([images[i] for i in field], folds, repeat)
         split = {images[i].key: int(f) for i, f in zip(field, assignment, strict=True)}
@@ -152,7 +163,7 @@ def run_protocol(
             stored_as = (
                 learning_curve_arm(arm, field_fraction)
                 if field_fraction < 1.0
-                else served_arm(arm)
+                else served_arm(arm, served_copy)
                 if served_views
                 else without_arm(arm, left_out.name)
                 if left_out
@@ -167,7 +178,13 @@ def run_protocol(
                     features[needs] = features_for(recipe, images, reject_label, weights, copies, cache_dir, log)
                 if served_views and ("served", *needs) not in features:
                     features[("served", *needs)] = compute_served_features(
-                        [images[i] for i in field], recipe.image_size, weights, recipe.boundary(), cache_dir, log
+                        [images[i] for i in field],
+                        recipe.image_size,
+                        weights,
+                        recipe.boundary(),
+                        cache_dir,
+                        log,
+                        copy=served_copy,
                     )
                 test = [i for i, f in zip(field, assignment, strict=True) if f == fold]
                 training_field = [
@@ -188,6 +205,7 @@ def run_protocol(
                     served=features.get(("served", *needs)),
                     # A left-out source teaches nothing, not even as the background of a pasted view.
                     excluded=[i for i in field if left_out and images[i].key in left_out.keys],
+                    keep_head=Path(models_dir) / stored_as / f"r{repeat}-f{fold}.weights.h5" if models_dir else None,
                 )
                 result["field_fraction"] = field_fraction
                 result.update(arm=stored_as, repeat=repeat, fold=fold)
@@ -222,10 +240,12 @@ def run_fold(
     weights: str | None = None,
     served: dict[str, np.ndarray] | None = None,
     excluded: Sequence[int] = (),
+    keep_head: Path | None = None,
 ) -> dict:
     """Train one head on ``train`` and predict ``test`` (field) and ``lab_holdout``; with ``served``, the
     field photos as the worker sees them (``probabilities``) and every test-time view of them
-    (``view_probabilities``). No pasted view trains on a background in ``test`` or ``excluded``."""
+    (``view_probabilities``). No pasted view trains on a background in ``test`` or ``excluded``. With
+    ``keep_head``, the trained head's weights are written there."""
     import keras
 
     class_names = class_names_for(images, recipe, reject_label)
@@ -233,6 +253,9 @@ def run_fold(
         images, train, features, class_names, recipe, reject_label, excluded_backgrounds=set(test) | set(excluded)
     )
     head, fit = fit_head(rows, [images[i].group for i in range(len(images))], len(class_names), recipe, weights)
+    if keep_head is not None:
+        keep_head.parent.mkdir(parents=True, exist_ok=True)
+        head.save_weights(keep_head)
     evaluated = [i for i in list(test) + list(lab_holdout) if recipe.keeps(images[i])]
     probabilities = predict_plain(head, features, evaluated)
     result = {"views": None, "view_probabilities": None}
@@ -263,9 +286,10 @@ def run_fold(
     }
 
 
-def served_arm(arm: str) -> str:
-    """Where ``arm``'s folds judged on held-out photos as the worker sees them are stored."""
-    return f"{arm}-served"
+def served_arm(arm: str, copy: PhoneCopy = PHONE_COPY) -> str:
+    """Where ``arm``'s folds judged on held-out photos as the worker sees them, sent as ``copy``, are stored:
+    ``fine_tuned_224-served`` for the 800 px copy, ``fine_tuned_224-served384`` for a 384 px one."""
+    return f"{arm}-served{copy.suffix}"
 
 
 def learning_curve_arm(arm: str, fraction: float) -> str:

@@ -14,6 +14,7 @@ given as mean ± standard deviation over repeats.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -22,9 +23,13 @@ import numpy as np
 
 from classifier.decision import MAX_CASE_PHOTOS, DecisionRule, calibrate, decide
 from classifier.metrics import expected_calibration_error
+from classifier.preprocessing import DEFAULT_IMAGE_SIZE, ZOOM
+from training.export import QUANTIZATIONS, SHIPPED_QUANTIZATION
 from training.field.calibration import MIN_ANSWERED, MIN_PRECISION, FitData, fit_rule
 from training.field.data import FIELD, TOMATO
-from training.field.protocol import ARMS, CHOSEN, served_arm
+from training.field.protocol import ARMS, CHOSEN, SENT_FILENAME, served_arm
+from training.field.quantized import quantized_arm
+from training.field.served_views import PHONE_JPEG_QUALITY, PHONE_MAX_SIDE, SMALL_COPY
 
 POTATO_CLASSES = ("early_blight", "late_blight", "healthy", "bacterial_wilt")
 TARGETS = {
@@ -289,21 +294,42 @@ def build_report(folder: Path) -> dict:
         arms[f"{CHOSEN}_old_rule"]["recipe"] = dict(arms[CHOSEN]["recipe"], note="the shipped recipe, old rule")
         arms[f"{CHOSEN}_old_rule"]["shortfall"] = shortfall(arms[f"{CHOSEN}_old_rule"]["metrics"])
         # The rule is fitted on the held-out photos as the worker sees them, where they were measured so
-        # (``cross_validate_field --served-views``); the ablation compares every arm on the same plain views.
-        served = served_arm(CHOSEN)
-        fitted_on = served if served in results else CHOSEN
-        if served in results:
-            arms[served] = arm_report(results[served], photos)
-            arms[served]["recipe"] = dict(
-                arms[CHOSEN]["recipe"], note="the shipped recipe, held-out photos as the worker sees them"
-            )
-            arms[served]["shortfall"] = shortfall(arms[served]["metrics"])
+        # (``cross_validate_field --served-views``): sent as the small copy the phone sends first for the
+        # diagnosis where measured, else as the 800 px copy; the ablation compares every arm on plain views.
+        copies = served_copies(results)
+        small = served_arm(CHOSEN, SMALL_COPY)
+        fitted_on = small if small in copies else served_arm(CHOSEN) if served_arm(CHOSEN) in copies else CHOSEN
+        notes = {name: copy["note"] for name, copy in copies.items()} | quantized_forms(results, fitted_on)
+        for name, note in notes.items():
+            arms[name] = arm_report(results[name], photos)
+            arms[name]["recipe"] = dict(arms[CHOSEN]["recipe"], note=note)
+            arms[name]["shortfall"] = shortfall(arms[name]["metrics"])
         rule = shipped_rule(results[fitted_on], photos, arms[fitted_on])
         report["chosen"] = CHOSEN
         report["rule_fitted_on"] = fitted_on
+        if fitted_on in copies:
+            report["rule_fitted_on_copy"] = {key: copies[fitted_on][key] for key in ("side", "quality")}
         report["curves"] = curves(results[fitted_on], photos, rule)
         report["cases"] = case_report(results[fitted_on], photos, rule)
         report["shipped_rule"] = report["cases"]["rule"]
+        if copies:
+            report["phone_copies"] = compared(
+                folder, photos, results, arms, list(copies), served_arm(CHOSEN), {fitted_on: report["cases"]}
+            )
+        forms = list(quantized_forms(results, fitted_on))
+        if forms:
+            # Against the float form (float16 weights, float32 compute: what shipped before any quantization).
+            float_form = quantized_arm(fitted_on, "float16")
+            report["quantized"] = compared(
+                folder,
+                photos,
+                results,
+                arms,
+                [fitted_on, *forms],
+                float_form if float_form in forms else forms[0],
+                {fitted_on: report["cases"]},
+            )
+            report["quantized"]["shipped"] = SHIPPED_QUANTIZATION
         learning = learning_curve(folder, photos, results)
         if learning:
             report["learning_curve"] = learning
@@ -312,6 +338,109 @@ def build_report(folder: Path) -> dict:
             zip(("given", "right"), held_out_answers(arms[fitted_on]["metrics"]), strict=True)
         )
     return report
+
+
+def served_copies(results: dict) -> dict[str, dict]:
+    """{arm: {"side", "quality", "note"}} for the shipped recipe's folds judged as the worker sees them, one
+    per phone copy measured (``fine_tuned_224-served``: 800 px; ``fine_tuned_224-served384``: 384 px),
+    largest first."""
+    pattern = re.compile(rf"^{re.escape(served_arm(CHOSEN))}(\d*)(?:q(\d+))?$")
+    found = {}
+    for name in results:
+        if match := pattern.match(name):
+            found[name] = (int(match.group(1) or PHONE_MAX_SIDE), int(match.group(2) or PHONE_JPEG_QUALITY))
+    small = (SMALL_COPY.side, SMALL_COPY.quality)
+    return {
+        name: {
+            "side": side,
+            "quality": quality,
+            "note": f"the shipped recipe, held-out photos as the worker sees them: sent at {side} px, "
+            f"JPEG {quality / 100:g}" + (" (the small copy the phone sends first)" if (side, quality) == small else ""),
+        }
+        for name, (side, quality) in sorted(found.items(), key=lambda item: (-item[1][0], -item[1][1]))
+    }
+
+
+def quantized_forms(results: dict, served: str) -> dict[str, str]:
+    """{arm: note} for ``served``'s fold models measured as TFLite files (``training.field.quantized``), in
+    ``training.export.QUANTIZATIONS`` order."""
+    return {
+        quantized_arm(served, form): f"`{served}`'s fold models as TFLite, {form}"
+        + (" (the form that ships)" if form == SHIPPED_QUANTIZATION else "")
+        for form in QUANTIZATIONS
+        if quantized_arm(served, form) in results
+    }
+
+
+#: The field figures two forms of the same folds are compared on (each judged by its own refitted rule).
+COMPARED = (
+    "recall_early_blight",
+    "recall_late_blight",
+    "recall_healthy",
+    "recall_bacterial_wilt",
+    "confidently_wrong",
+    "potato_rejected",
+    "other_crops_rejected",
+    "other_crops_given_a_disease",
+    "tomato_rejected",
+    "unsure",
+    "answered_correctly",
+    "lab_accuracy",
+)
+CASE_COMPARED = ("answered", "precision", "wrong", "potato_rejected", "other_crops_given_a_disease")
+
+
+def compared(
+    folder: Path,
+    photos: dict,
+    results: dict,
+    arms: dict,
+    names: list[str],
+    reference: str,
+    cases_done: dict[str, dict],
+) -> dict:
+    """Forms of the shipped recipe's folds side by side (phone copies, or TFLite forms): each one's single
+    photo figures and what its own rule (refitted on its folds, as the shipped one is) gives for cases,
+    and how far each figure moved from ``reference``'s, in points (``largest_move``)."""
+    rows = {}
+    for name in names:
+        cases = cases_done.get(name) or case_report(
+            results[name], photos, shipped_rule(results[name], photos, arms[name])
+        )
+        sent = Path(folder) / "results" / name / SENT_FILENAME
+        fold = next(iter(results[name].values()))[0]
+        rows[name] = {
+            "note": arms[name]["recipe"]["note"],
+            "sent": json.loads(sent.read_text()) if sent.exists() else None,
+            "tflite_bytes": fold.get("tflite_bytes"),
+            "metrics": {metric: metrics[metric] for metric in COMPARED if metric in (metrics := arms[name]["metrics"])},
+            "cases": {
+                size: {figure: figures[figure] for figure in CASE_COMPARED if figure in figures}
+                for size, figures in cases["shipped"].items()
+            },
+            "combine": cases["chosen"],
+        }
+    reference = reference if reference in rows else names[0]
+    for row in rows.values():
+        row["moves"] = _moves(row, rows[reference])
+        row["largest_move"] = max(row["moves"].items(), key=lambda item: abs(item[1]), default=(None, 0.0))
+    sources = sorted({source for row in rows.values() for source in ((row["sent"] or {}).get("by_source") or {})})
+    return {"reference": reference, "rows": rows, "sources": sources}
+
+
+def _moves(row: dict, reference: dict) -> dict[str, float]:
+    """Figure by figure, ``row``'s mean minus ``reference``'s, in percentage points."""
+    pairs = [(name, row["metrics"].get(name), reference["metrics"].get(name)) for name in COMPARED]
+    pairs += [
+        (f"{figure}_{size}", row["cases"].get(size, {}).get(figure), reference["cases"].get(size, {}).get(figure))
+        for size in reference["cases"]
+        for figure in CASE_COMPARED
+    ]
+    return {
+        name: round(100 * (mine["mean"] - theirs["mean"]), 1)
+        for name, mine, theirs in pairs
+        if mine and theirs and mine.get("mean") is not None and theirs.get("mean") is not None
+    }
 
 
 def case_report(repeats, photos, rule: DecisionRule) -> dict:
@@ -412,6 +541,10 @@ def render_markdown(report: dict) -> str:
         "max_case_photos": MAX_CASE_PHOTOS,
         "min_label_answers": cases.MIN_LABEL_ANSWERS,
         "min_pair_answers": cases.MIN_PAIR_ANSWERS,
+        "compared": COMPARED,
+        "case_sizes": [str(size) for size in cases.CASE_SIZES],
+        "small_copy": {"side": SMALL_COPY.side, "short_side": SMALL_COPY.side * 3 // 4},
+        "zoom_side": round(DEFAULT_IMAGE_SIZE / ZOOM),
         "case_thresholds": "\n".join(cases.threshold_table(report["shipped_rule"]))
         if report.get("shipped_rule", {}).get("answer_at")
         else "",

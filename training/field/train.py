@@ -133,6 +133,19 @@ def fit_decision_rule(
     return DecisionRule.from_dict(case_report(results[arm], photos, shipped_rule(results[arm], photos))["rule"])
 
 
+def ship_rule(out_dir: Path, rule: DecisionRule, fitted_on: str | None, today: str) -> dict:
+    """Give the model in ``out_dir`` a refitted decision rule, its weights unchanged: ``labels.json`` and
+    ``training.json`` (whose ``rule_refitted`` says when, and on which folds). Returns the updated summary."""
+    out_dir = Path(out_dir)
+    manifest = ModelManifest.read(out_dir)
+    ModelManifest(manifest.labels, manifest.image_size, manifest.reject_label, rule.as_dict()).write(out_dir)
+    summary = json.loads((out_dir / "training.json").read_text())
+    summary["decision_rule"] = rule.as_dict()
+    summary["rule_refitted"] = {"date": today, "fitted_on": fitted_on}
+    (out_dir / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
 def rule_from_report(folder: Path) -> DecisionRule | None:
     """The decision rule the field report fitted (``docs/field/report.json``), if there is one."""
     path = Path(folder) / "report.json"

@@ -129,3 +129,15 @@ def pct_spread(summary: dict | None, digits: int = 1) -> str:
 def words(name: str) -> str:
     """'confidently wrong' from 'confidently_wrong'."""
     return name.replace("_", " ")
+
+
+@register.filter
+def kb(sizes: dict | None) -> str:
+    """'28.1 (28.0)': mean (median) KB from ``training.field.served_views.sent_bytes``."""
+    return MISSING if not sizes else f"{sizes['mean_kb']:.1f} ({sizes['median_kb']:.1f})"
+
+
+@register.filter
+def megabytes(value: int | None) -> str:
+    """'2.61' from 2_610_000 bytes."""
+    return MISSING if value is None else f"{value / 1e6:.2f}"

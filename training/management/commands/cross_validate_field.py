@@ -37,7 +37,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        from training.export import QUANTIZATIONS
         from training.field.protocol import ARMS
+        from training.field.served_views import PHONE_JPEG_QUALITY, PHONE_MAX_SIDE
 
         add_data_arguments(parser)
         parser.add_argument("--out", type=Path, default=Path(settings.BASE_DIR) / "docs" / "field")
@@ -52,6 +54,31 @@ class Command(BaseCommand):
             help="judge held-out field photos as the worker sees them, with their test-time views",
         )
         parser.add_argument(
+            "--served-side",
+            type=int,
+            default=PHONE_MAX_SIDE,
+            help="with --served-views: the longest side the phone shrinks a photo to before sending it",
+        )
+        parser.add_argument(
+            "--served-quality",
+            type=int,
+            default=PHONE_JPEG_QUALITY,
+            help="with --served-views: the JPEG quality (1-100) the phone sends at",
+        )
+        parser.add_argument(
+            "--keep-models",
+            type=Path,
+            default=None,
+            help="keep each fold's trained head in this folder (to judge a quantized form of it later)",
+        )
+        parser.add_argument(
+            "--quantized",
+            nargs="*",
+            default=[],
+            choices=QUANTIZATIONS,
+            help="with --served-views and --keep-models: also judge each fold's model as a TFLite file in these forms",
+        )
+        parser.add_argument(
             "--field-fraction",
             type=float,
             default=1.0,
@@ -62,9 +89,19 @@ class Command(BaseCommand):
         from training.field.data import collect_pools
         from training.field.protocol import ARMS, run_protocol, scaled
         from training.field.report import write_report
+        from training.field.served_views import PhoneCopy
 
         if options["folds"] < 2:
             raise CommandError("--folds must be at least 2")
+        copy = PhoneCopy(options["served_side"], options["served_quality"])
+        if not copy.is_default and not options["served_views"]:
+            raise CommandError("--served-side and --served-quality need --served-views")
+        if not copy.is_default and options["field_fraction"] < 1.0:
+            raise CommandError("a learning-curve point is measured on the 800 px copy: drop --served-side")
+        if options["quantized"] and not (options["served_views"] and options["keep_models"]):
+            raise CommandError("--quantized needs --served-views and --keep-models (where the folds' heads are kept)")
+        if not (1 <= copy.quality <= 100) or copy.side < 1:
+            raise CommandError("--served-quality is 1 to 100 and --served-side a positive number of pixels")
         recipes = {name: scaled(recipe, epochs=options["epochs"] or recipe.epochs) for name, recipe in ARMS.items()}
         pools = collect_pools(
             options["data"],
@@ -92,6 +129,24 @@ class Command(BaseCommand):
             log=self.stdout.write,
             served_views=options["served_views"],
             field_fraction=options["field_fraction"],
+            served_copy=copy,
+            models_dir=options["keep_models"],
         )
+        if options["quantized"]:
+            from training.field.protocol import served_arm
+            from training.field.quantized import run_quantized
+
+            for arm in options["arms"]:
+                run_quantized(
+                    pools,
+                    out,
+                    served_arm(arm, copy),
+                    recipes[arm],
+                    weights_argument(options["weights"]),
+                    options["keep_models"],
+                    options["quantized"],
+                    copy,
+                    log=self.stdout.write,
+                )
         write_report(out)
         self.stdout.write(self.style.SUCCESS(f"report written to {out / 'report.md'}"))

@@ -6,10 +6,11 @@ import json
 import os
 import shlex
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from training.management.commands.cross_validate_field import add_data_arguments, weights_argument
 
@@ -31,15 +32,21 @@ class Command(BaseCommand):
         )
         parser.add_argument("--epochs", type=int, default=None, help="cap head epochs (quick runs)")
         parser.add_argument("--image-size", type=int, default=None, help="input side (default: the recipe's)")
+        parser.add_argument(
+            "--rule-only",
+            action="store_true",
+            help="keep the model in --out as it is and give it the decision rule --report fitted (labels.json, "
+            "training.json, metrics.json and the model card rewritten, the lab hold-out measured anew)",
+        )
 
     def handle(self, *args, **options):
         from classifier.evaluation import evaluate_items
         from classifier.inference import Predictor
         from training.field.evidence import figures_from_report
         from training.field.learning import for_metrics
-        from training.field.model_card import render_model_card
+        from training.field.model_card import previous_training, render_model_card
         from training.field.protocol import ARMS, CHOSEN, scaled
-        from training.field.train import FieldTrainingConfig, rule_from_report, train_field_model
+        from training.field.train import FieldTrainingConfig, rule_from_report, ship_rule, train_field_model
 
         recipe = ARMS[CHOSEN]
         recipe = scaled(
@@ -57,27 +64,40 @@ class Command(BaseCommand):
             cache_dir=options["cache"],
         )
         rule = rule_from_report(options["report"])
-        if rule is None:
-            self.stderr.write(f"No decision rule in {options['report']}: the model ships with the old rule.")
-        pools = config.pools()
         out_dir = Path(options["out"])
-        summary = train_field_model(config, out_dir, rule, pools=pools, log=self.stdout.write)
+        report_path = Path(options["report"]) / "report.json"
+        report = json.loads(report_path.read_text()) if report_path.exists() else None
+        made = None
+        if options["rule_only"]:
+            if rule is None:
+                raise CommandError(f"No decision rule in {options['report']}: nothing to refit.")
+            card_path = out_dir / "MODEL_CARD.md"
+            made, trained_with = previous_training(card_path.read_text()) if card_path.exists() else (None, None)
+            today = f"{datetime.now(UTC):%Y-%m-%d}"
+            summary = ship_rule(out_dir, rule, report.get("rule_fitted_on"), today)
+            pools = config.pools()
+        else:
+            if rule is None:
+                self.stderr.write(f"No decision rule in {options['report']}: the model ships with the old rule.")
+            pools = config.pools()
+            summary = train_field_model(config, out_dir, rule, pools=pools, log=self.stdout.write)
 
         predictor = Predictor.from_directory(out_dir)
         holdout = [(image.path, image.label, image.image.source) for image in pools.lab_holdout]
         evaluation = evaluate_items(predictor, holdout)
         self.stdout.write(f"lab hold-out: accuracy {evaluation['accuracy']:.3f} on {len(holdout)} photos")
-        report_path = Path(options["report"]) / "report.json"
-        report = json.loads(report_path.read_text()) if report_path.exists() else None
         # The field figures promotion compares a retrained candidate with: the recipe's cross-fitted ones.
         field = figures_from_report(report, recipe.name) if report else None
         metrics = {"lab": evaluation, "field": field, "learning_curve": for_metrics(report) if report else None}
         (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
         command = "python manage.py train_model " + " ".join(shlex.quote(_relative(arg)) for arg in sys.argv[2:])
+        if options["rule_only"]:
+            command = trained_with or command  # the weights' command; the refit is told apart on the card
         sizes = {
             path.name: path.stat().st_size for path in sorted(out_dir.iterdir()) if path.suffix in (".tflite", ".keras")
         }
-        (out_dir / "MODEL_CARD.md").write_text(render_model_card(command, summary, evaluation, report, sizes))
+        card = render_model_card(command, summary, evaluation, report, sizes, made=made)
+        (out_dir / "MODEL_CARD.md").write_text(card)
         self.stdout.write(self.style.SUCCESS(f"model written to {out_dir}"))
 
 
