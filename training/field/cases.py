@@ -26,6 +26,7 @@ fold's cases, ship only where the cross-fitted ones held (:func:`shipped_case_ru
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -55,30 +56,46 @@ SEED = 2026
 def case_class(photo: dict) -> str:
     """What a case shares: a potato class, or for other crops the crop (the first word of the file name)."""
     if photo["domain"] == "field" and photo["label"] == "not_potato_leaf":
-        return f"{photo['label']}:{Path(photo['key']).name.split('_')[0].lower()}"
+        return f"{photo['label']}:{_crop(photo['key'])}"
     return photo["label"]
+
+
+@functools.cache
+def _crop(key: str) -> str:
+    return Path(key).name.split("_")[0].lower()
 
 
 def draw_cases(fold: dict, photos: dict[str, dict], size: int, seed: int) -> list[np.ndarray]:
     """Cases of ``size`` rows of ``fold`` (held-out field photos only), each photo anchoring one."""
-    rng = np.random.default_rng([seed, size])
     rows = [row for row in range(len(fold["keys"])) if fold["field"][row]]
-    entries = {row: photos[fold["keys"][row]] for row in rows}
+    entries = [photos[fold["keys"][row]] for row in rows]
+    members = tuple((row, case_class(entry), entry["group"]) for row, entry in zip(rows, entries, strict=True))
+    return list(_drawn(members, size, seed))
+
+
+@functools.lru_cache(maxsize=512)
+def _drawn(members: tuple[tuple[int, str, str], ...], size: int, seed: int) -> tuple[np.ndarray, ...]:
+    """:func:`draw_cases` for its fold's held-out field rows as (row, case class, group). What is drawn
+    depends on these alone, and a report draws each fold's cases many times over: drawn once here."""
+    rng = np.random.default_rng([seed, size])
     by_class = defaultdict(list)
-    for row in rows:
-        by_class[case_class(entries[row])].append(row)
+    for row, kind, _ in members:
+        by_class[kind].append(row)
+    group_of = {row: group for row, _, group in members}
     cases = []
-    for row in rows:
-        same_class = [other for other in by_class[case_class(entries[row])] if other != row]
+    for row, kind, group in members:
+        same_class = [other for other in by_class[kind] if other != row]
         if len(same_class) < size - 1:
             continue
-        same_group = [other for other in same_class if entries[other]["group"] == entries[row]["group"]]
-        other_groups = [other for other in same_class if entries[other]["group"] != entries[row]["group"]]
+        same_group = [other for other in same_class if group_of[other] == group]
+        other_groups = [other for other in same_class if group_of[other] != group]
         chosen = list(rng.permutation(same_group))[: size - 1]
         if len(chosen) < size - 1:
             chosen += list(rng.permutation(other_groups))[: size - 1 - len(chosen)]
-        cases.append(np.array([row, *chosen], dtype=np.int64))
-    return cases
+        case = np.array([row, *chosen], dtype=np.int64)
+        case.flags.writeable = False  # shared by every caller drawing the same cases
+        cases.append(case)
+    return tuple(cases)
 
 
 def variants(folds: list[dict]) -> list[str]:
@@ -94,14 +111,12 @@ def case_set(fold: dict, photos: dict[str, dict], size: int, temperature: float,
     how, _, views = variant.partition("+")
     calibrated = calibrate(fold["probabilities"], temperature)
     if views:
-        by_view = fold["view_probabilities"]
-        for row in np.flatnonzero(fold["field"]):
-            calibrated[row] = combine(calibrate(by_view[row], temperature), how)
-    cases = draw_cases(fold, photos, size, seed)
-    anchors = np.array([case[0] for case in cases], dtype=np.int64)
-    width = calibrated.shape[1]
+        rows = np.flatnonzero(fold["field"])
+        calibrated[rows] = combine(calibrate(fold["view_probabilities"][rows], temperature), how)
+    cases = np.array(draw_cases(fold, photos, size, seed), dtype=np.int64).reshape(-1, size)
+    anchors = cases[:, 0]
     return {
-        "distributions": np.array([combine(calibrated[case], how) for case in cases]).reshape(-1, width),
+        "distributions": combine(calibrated[cases], how),  # every case has ``size`` photos: one stack
         "truth": fold["truth"][anchors],
         "potato": fold["potato"][anchors],
         "tomato": fold["tomato"][anchors],
