@@ -15,7 +15,10 @@ from tests.conftest import wait_for_status
 from tests.images import heldout_photos
 from tests.stack import Stack
 
-pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+# The layout of several machines runs on PostgreSQL, and what these tests prove (nginx, gunicorn, queues,
+# workers' health) is the same on any database: not run again on SQLite, which `make run` (one machine)
+# uses and tests/test_processes.py and tests/test_faults.py run with workers.
+pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True), pytest.mark.database_agnostic]
 
 
 def test_process_layout_serves_uploads_and_reports_health(tmp_path, media_root, active_model):

@@ -155,6 +155,7 @@ def test_upload_while_redis_is_down_completes_when_it_is_back(stack, tmp_path):
     assert_farmer_sees_an_answer(stack, submission_id)
 
 
+@pytest.mark.database_agnostic  # its web process is given an unreachable PostgreSQL on either run
 def test_unreachable_database_gives_503_and_leaves_no_file(tmp_path):
     media = tmp_path / "media"
     stack = Stack(tmp_path, media, DATABASE_URL="postgres://nobody@127.0.0.1:1/nothing")
