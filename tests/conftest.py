@@ -169,7 +169,7 @@ class WorkerProcess:
         self.processes.wait_for_worker(self.log_path.stem, timeout)
 
     def stop(self) -> None:
-        self.processes.stop()
+        self.processes.stop(timeout=0.5)  # as tests/stack.py's Stack: no test here is about a warm shutdown
 
 
 @pytest.fixture(scope="session")
