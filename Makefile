@@ -57,7 +57,7 @@ lint: $(VENV)/.requirements-dev
 PG_URL ?= postgres://postgres@127.0.0.1:5432/potato
 # The tiers (markers in pyproject.toml; tests/conftest.py marks `database`, `processes` and `browser` from fixtures)
 FAST_TIER := not tensorflow and not browser and not processes
-SQLITE_TIER := database and not tensorflow and not browser
+SQLITE_TIER := database and not database_agnostic and not tensorflow and not browser
 
 ## test-fast: the tests that need no TensorFlow, browser or service process (about a minute and a half)
 test-fast: $(VENV)/.requirements-dev var/secret_key
@@ -65,7 +65,7 @@ test-fast: $(VENV)/.requirements-dev var/secret_key
 
 ## test: lint; the whole suite once on PostgreSQL (DATABASE_URL, or the local one on 127.0.0.1:5432 when it
 ## answers: production's database, as on CI), else on SQLite; then the database-touching tests again on SQLite
-## (what `make run` uses), with workers but without TensorFlow or the browser
+## (what `make run` uses), with workers but without TensorFlow, the browser or what is `database_agnostic`
 test: $(VENV)/.requirements-dev var/secret_key browser proxy lint
 	@url="$$DATABASE_URL"; \
 	if [ -z "$$url" ] && $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=2).close()" 2>/dev/null; then \

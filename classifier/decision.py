@@ -161,14 +161,15 @@ def calibrate(probabilities: np.ndarray, temperature: float) -> np.ndarray:
 
 
 def combine(calibrated: np.ndarray, how: str = "mean_log") -> np.ndarray:
-    """One distribution from a case's photos' calibrated probabilities (rows)."""
+    """One distribution from a case's photos' calibrated probabilities (rows); from a stack of cases of
+    one size (cases, photos, classes), one per case, each as it would be alone."""
     calibrated = np.atleast_2d(np.asarray(calibrated, dtype=np.float64))
     if how == "mean":
-        return calibrated.mean(axis=0)
+        return calibrated.mean(axis=-2)
     logs = np.log(np.clip(calibrated, PROBABILITY_FLOOR, 1.0))
-    combined = logs.sum(axis=0) if how == "product" else logs.mean(axis=0)
-    combined = np.exp(combined - combined.max())
-    return combined / combined.sum()
+    combined = logs.sum(axis=-2) if how == "product" else logs.mean(axis=-2)
+    combined = np.exp(combined - combined.max(axis=-1, keepdims=True))
+    return combined / combined.sum(axis=-1, keepdims=True)
 
 
 @dataclass(frozen=True)

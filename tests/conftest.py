@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(config, items):
         fixtures = set(item.fixturenames)
         if item.get_closest_marker("django_db") or fixtures & DATABASE_FIXTURES:
             item.add_marker(pytest.mark.database)
-        if "celery_worker_process" in fixtures:
+        if fixtures & {"celery_worker_process", "training_worker_process"}:
             item.add_marker(pytest.mark.processes)
         if "browser" in fixtures:
             item.add_marker(pytest.mark.browser)
@@ -197,12 +197,39 @@ class WorkerProcess:
         self.processes.wait_for_worker(self.log_path.stem, timeout)
 
     def stop(self) -> None:
-        self.processes.stop()
+        self.processes.stop(timeout=0.5)  # as tests/stack.py's Stack: no test here is about a warm shutdown
 
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, redis_url, media_root, tmp_path_factory):
     worker = WorkerProcess(redis_url, media_root, tmp_path_factory.mktemp("logs") / "worker.log")
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture(scope="session")
+def training_worker_process(django_db_setup, redis_url, media_root, tmp_path_factory):
+    """A real Celery worker on the training queue, shared by the session: its pool child imports
+    TensorFlow once, for Grad-CAM and retraining alike. A retraining it runs is CI-sized and trains on
+    what a test puts in ``worker.retraining_dir`` (``base/<class>/``, ``negatives/``)."""
+    folder = tmp_path_factory.mktemp("training-worker")
+    retraining = {
+        "RETRAIN_BASE_DATA": str(folder / "base"),
+        "RETRAIN_NEGATIVES": str(folder / "negatives"),
+        "RETRAIN_FIELD_DATA": "",
+        "RETRAIN_FIELD_NEGATIVES": "",
+        "RETRAIN_WORK_DIR": str(folder / "work"),
+        "IMAGENET_WEIGHTS": "none",
+        "RETRAIN_IMAGE_SIZE": "32",
+        "RETRAIN_HEAD_EPOCHS": "1",
+        "PROMOTION_ACCURACY_FLOOR": "0",
+        "PROMOTION_RECALL_TOLERANCE": "1",
+    }
+    worker = WorkerProcess(redis_url, media_root, folder / "logs" / "training.log", queues="training", **retraining)
+    worker.retraining_dir = folder
     try:
         worker.wait_ready()
         yield worker

@@ -31,5 +31,11 @@ class Stack(ServiceProcesses):
         )
         self.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
+    def stop(self, timeout: float = 0.5) -> None:
+        """SIGTERM everything, and SIGKILL what has not exited half a second later: a stack stops once its
+        test is over, and a Celery worker's warm shutdown (about 2 s) is not what these tests are about
+        (tests/test_processes.py stops runstack gracefully and checks it)."""
+        super().stop(timeout)
+
     def pool_children(self, name: str) -> list[psutil.Process]:
         return psutil.Process(self.processes[name].pid).children(recursive=True)

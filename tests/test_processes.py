@@ -64,6 +64,7 @@ def test_start_redis_without_a_log_dir_uses_a_folder_of_its_own():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.database_agnostic  # gunicorn's options; the database is only its health check's
 def test_restart_web_keeps_the_workers_and_threads_it_was_started_with(tmp_path, media_root):
     stack = Stack(tmp_path, media_root)
     stack.start_redis()

@@ -270,38 +270,21 @@ class _Run:
 
 @pytest.mark.processes
 @pytest.mark.django_db(transaction=True)
-def test_retraining_runs_on_the_training_worker(tiny_retraining, active_model, redis_url, media_root, tmp_path):
-    from django.conf import settings
+def test_retraining_runs_on_the_training_worker(tiny_retraining, active_model, training_worker_process):
     from django.test.utils import override_settings
 
-    from tests.conftest import WorkerProcess, wait_until
-
-    env = {
-        "RETRAIN_BASE_DATA": str(settings.RETRAIN_BASE_DATA),
-        "RETRAIN_NEGATIVES": ",".join(str(p) for p in settings.RETRAIN_NEGATIVES),
-        "RETRAIN_FIELD_DATA": "",
-        "RETRAIN_FIELD_NEGATIVES": "",
-        "RETRAIN_WORK_DIR": str(settings.RETRAIN_WORK_DIR),
-        "IMAGENET_WEIGHTS": "none",
-        "RETRAIN_IMAGE_SIZE": "32",
-        "RETRAIN_HEAD_EPOCHS": "1",
-        "PROMOTION_ACCURACY_FLOOR": "0",
-        "PROMOTION_RECALL_TOLERANCE": "1",
-    }
-    worker = WorkerProcess(redis_url, media_root, tmp_path / "training-worker.log", queues="training", **env)
-    try:
-        worker.wait_ready()
-        with override_settings():
-            run = retraining.start_retraining("admin-test")  # enqueued on commit
-        wait_until(lambda: TrainingRun.objects.get(pk=run.pk).is_finished, 240, worker.log_path)
-        run.refresh_from_db()
-        assert run.status == TrainingRun.Status.DONE, run.error
-        candidate = ModelVersion.objects.get(number=active_model.number + 1)
-        assert run.model_version == candidate and candidate.file_hashes  # registered by the worker
-        # No field photos, so no rule: the shipped model keeps serving.
-        assert registry_selectors.active_model_version() == active_model and not run.metrics["promoted"]
-    finally:
-        worker.stop()
+    # The session's training worker (conftest) trains on its own folders, CI-sized as tiny_retraining is.
+    for folder in ("base", "negatives"):
+        shutil.copytree(tiny_retraining / folder, training_worker_process.retraining_dir / folder)
+    with override_settings():
+        run = retraining.start_retraining("admin-test")  # enqueued on commit
+    wait_until(lambda: TrainingRun.objects.get(pk=run.pk).is_finished, 240, training_worker_process.log_path)
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.DONE, run.error
+    candidate = ModelVersion.objects.get(number=active_model.number + 1)
+    assert run.model_version == candidate and candidate.file_hashes  # registered by the worker
+    # No field photos, so no rule: the shipped model keeps serving.
+    assert registry_selectors.active_model_version() == active_model and not run.metrics["promoted"]
 
 
 @pytest.mark.django_db

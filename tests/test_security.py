@@ -59,6 +59,7 @@ def test_secret_key_is_required_when_debug_is_off(tmp_path):
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.database_agnostic  # production's settings in a subprocess; the test database is not used
 def test_https_deployment_passes_check_deploy():
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}}
     env.update(DJANGO_SETTINGS_MODULE="webapp.settings.production", SECRET_KEY="k" * 20 + "-Zx9!" * 10, HTTPS="1")
