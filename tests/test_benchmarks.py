@@ -51,3 +51,10 @@ def test_slow_network_benchmark_reaches_a_diagnosis():
     assert figures["first_load_bytes"] > 0
     assert len(figures["submit_to_diagnosis_seconds_slow3g"]) == 1
     assert figures["diagnoses"] and all(diagnosis.strip() for diagnosis in figures["diagnoses"])
+
+
+@pytest.mark.tensorflow
+def test_quantized_benchmark_times_every_form_both_ways():
+    output = run_benchmark("benchmarks/quantized.py", "--repeats", "2", "--calibration", "4")
+    for form in ("float16 (shipped)", "float32", "dynamic", "int8"):
+        assert len(re.findall(rf"^\s*{re.escape(form)}\s+\d+\.\d+\s+(3 x 1|1 x 3)\s", output, re.MULTILINE)) == 2, form
