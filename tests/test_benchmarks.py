@@ -55,3 +55,10 @@ def test_slow_network_benchmark_reaches_a_diagnosis():
     assert figures["photo_sent_bytes_median"] < 60_000  # the small copy first
     leaves = figures["case_of_three_leaves_slow3g"][0]["leaves"]
     assert 1 <= len(leaves) <= 3 and all(leaf["seconds"] > 0 and leaf["answer"] for leaf in leaves)
+
+
+@pytest.mark.tensorflow
+def test_quantized_benchmark_times_every_form_both_ways():
+    output = run_benchmark("benchmarks/quantized.py", "--repeats", "2", "--calibration", "4")
+    for form in ("float16 (shipped)", "float32", "dynamic", "int8"):
+        assert len(re.findall(rf"^\s*{re.escape(form)}\s+\d+\.\d+\s+(3 x 1|1 x 3)\s", output, re.MULTILINE)) == 2, form

@@ -69,6 +69,16 @@ def test_combining_a_cases_photos():
         assert np.array_equal(combine(stack, how), np.array([combine(case, how) for case in stack]))
 
 
+@pytest.mark.parametrize("how", ["mean_log", "product", "mean"])
+def test_the_report_combines_many_cases_as_the_worker_combines_one(how):
+    """``cases.combine_rows`` (every case of a fold at once) is ``classifier.decision.combine`` row by row."""
+    rng = np.random.default_rng(3)
+    calibrated = rng.dirichlet(np.ones(5) * 0.3, size=(40, 3))
+    calibrated[0, 0] = [1.0, 0.0, 0.0, 0.0, 0.0]  # a zero is floored the same way
+    expected = np.array([combine(case, how) for case in calibrated])
+    np.testing.assert_allclose(cases.combine_rows(calibrated, how), expected, rtol=1e-12, atol=1e-15)
+
+
 def test_a_rule_without_case_thresholds_reads_as_before():
     old = DecisionRule(1.33, 0.62418, 0.9)
     assert old.as_dict() == {"temperature": 1.33, "reject_at": 0.62418, "unsure_below": 0.9}

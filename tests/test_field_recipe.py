@@ -119,8 +119,9 @@ def test_a_small_copy_and_its_folds_as_quantized_tflite_files_stand_beside_each_
     each fold's kept model, converted to TFLite forms, predicts the same photos; the report fits the rule on
     the small copy's folds and shows every copy and form beside the others."""
     from training.field import report as field_report
+    from training.field.paired import paired_arm, run_paired
     from training.field.quantized import quantized_arm, run_quantized
-    from training.field.served_views import PhoneCopy
+    from training.field.served_views import PHONE_COPY, PhoneCopy
 
     copy = PhoneCopy(48, 80)  # the tiny photos are 64 px: every one is shrunk
     monkeypatch.setattr(field_report, "SMALL_COPY", copy)
@@ -137,6 +138,17 @@ def test_a_small_copy_and_its_folds_as_quantized_tflite_files_stand_beside_each_
     sent = json.loads((folder / "results" / served / "sent.json").read_text())
     assert (sent["side"], sent["shrunk"], sent["all"]["photos"]) == (48, len(pools.field), len(pools.field))
     assert (models / served / "r0-f0.weights.h5").stat().st_size > 0
+
+    # The same fold models judged on photos sent as another copy (here the 800 px one): the copy's effect alone.
+    quiet = dict(log=lambda message: None)
+    paired = run_paired(pools, folder, served, _recipe(), None, models, PHONE_COPY, tmp_path / "cache", **quiet)
+    assert [path.parent.name for path in paired] == [paired_arm(served, PHONE_COPY)] * 2
+    same_models = json.loads((folder / "results" / paired_arm(served, PHONE_COPY) / "r0-f0.json").read_text())
+    own = json.loads((folder / "results" / served / "r0-f0.json").read_text())
+    assert same_models["fit"] == own["fit"] and same_models["keys"] == own["keys"]
+    assert same_models["sent_as"] == {"side": PHONE_COPY.side, "quality": PHONE_COPY.quality}
+    lab = [row for row, views in enumerate(own["view_probabilities"]) if views is None]
+    assert lab and all(same_models["probabilities"][row] == own["probabilities"][row] for row in lab)
 
     forms = ["float16", "int8"]  # dynamic differs from float16 by one converter setting: measured, not tested
     written = run_quantized(pools, folder, served, _recipe(), None, models, forms, copy, log=lambda message: None)
@@ -158,7 +170,8 @@ def test_a_small_copy_and_its_folds_as_quantized_tflite_files_stand_beside_each_
         (folder / "results" / CHOSEN / path.name).write_text(json.dumps(json.loads(path.read_text()) | {"arm": CHOSEN}))
     report = build_report(folder)
     assert report["rule_fitted_on"] == served and report["rule_fitted_on_copy"] == {"side": 48, "quality": 80}
-    assert list(report["phone_copies"]["rows"]) == [served]
+    assert list(report["phone_copies"]["rows"]) == [served, paired_arm(served, PHONE_COPY)]
+    assert report["phone_copies"]["reference"] == paired_arm(served, PHONE_COPY)
     assert report["phone_copies"]["rows"][served]["sent"] == sent
     rows = report["quantized"]["rows"]
     assert list(rows) == [served, *(quantized_arm(served, form) for form in forms)]

@@ -64,3 +64,19 @@ def test_the_shipped_recipe_is_the_arm_closest_to_the_targets(committed):
     assert committed["chosen"] == CHOSEN == committed["closest_to_targets"]
     manifest = ModelManifest.read(settings.DEFAULT_MODEL_DIR)
     assert manifest.image_size == committed["arms"][CHOSEN]["recipe"]["image_size"]
+
+
+def test_the_shipped_rule_is_fitted_on_the_small_copy_the_phone_sends_for_the_diagnosis(committed):
+    """The phone's small copy (``served_views.SMALL_COPY``, what static/js/upload.js sends first) was measured,
+    and the rule that ships was fitted on its folds, beside the 800 px copy and the same models judged on it."""
+    from training.field.paired import paired_arm
+    from training.field.protocol import CHOSEN, served_arm
+    from training.field.served_views import PHONE_COPY, SMALL_COPY
+
+    small = served_arm(CHOSEN, SMALL_COPY)
+    assert committed["rule_fitted_on"] == small
+    assert committed["rule_fitted_on_copy"] == {"side": SMALL_COPY.side, "quality": SMALL_COPY.quality}
+    rows = committed["phone_copies"]["rows"]
+    assert {served_arm(CHOSEN), small, paired_arm(small, PHONE_COPY)} <= set(rows)
+    assert committed["phone_copies"]["reference"] == paired_arm(small, PHONE_COPY)
+    assert rows[small]["sent"]["side"] == SMALL_COPY.side and rows[small]["sent"]["quality"] == SMALL_COPY.quality

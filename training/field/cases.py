@@ -32,7 +32,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from classifier.decision import BLIGHT_PAIR, COMBINATIONS, DecisionRule, calibrate, combine, decide
+from classifier.decision import (
+    BLIGHT_PAIR,
+    COMBINATIONS,
+    PROBABILITY_FLOOR,
+    DecisionRule,
+    calibrate,
+    decide,
+)
 from classifier.preprocessing import TEST_TIME_VIEWS
 from training.field.calibration import choose_reject_at, choose_unsure_below
 from training.field.report import _fit_data, fit_rule, fold_arrays
@@ -106,19 +113,30 @@ def case_set(fold: dict, photos: dict[str, dict], size: int, temperature: float,
     how, _, views = variant.partition("+")
     calibrated = calibrate(fold["probabilities"], temperature)
     if views:
-        by_view = fold["view_probabilities"]
-        for row in np.flatnonzero(fold["field"]):
-            calibrated[row] = combine(calibrate(by_view[row], temperature), how)
+        field = np.flatnonzero(fold["field"])
+        calibrated[field] = combine_rows(calibrate(fold["view_probabilities"][field], temperature), how)
     cases = draw_cases(fold, photos, size, seed)
     anchors = np.array([case[0] for case in cases], dtype=np.int64)
     width = calibrated.shape[1]
+    rows = np.array(cases, dtype=np.int64).reshape(-1, size)
     return {
-        "distributions": np.array([combine(calibrated[case], how) for case in cases]).reshape(-1, width),
+        "distributions": combine_rows(calibrated[rows], how).reshape(-1, width),
         "truth": fold["truth"][anchors],
         "potato": fold["potato"][anchors],
         "tomato": fold["tomato"][anchors],
         "size": size,
     }
+
+
+def combine_rows(calibrated: np.ndarray, how: str) -> np.ndarray:
+    """``classifier.decision.combine`` of each of many cases at once: (cases, photos, classes) in, (cases,
+    classes) out, the same arithmetic along the photos axis."""
+    if how == "mean":
+        return calibrated.mean(axis=1)
+    logs = np.log(np.clip(calibrated, PROBABILITY_FLOOR, 1.0))
+    combined = logs.sum(axis=1) if how == "product" else logs.mean(axis=1)
+    combined = np.exp(combined - combined.max(axis=1, keepdims=True))
+    return combined / combined.sum(axis=1, keepdims=True)
 
 
 def _joined(sets: list[dict]) -> dict:

@@ -27,9 +27,10 @@ from classifier.preprocessing import DEFAULT_IMAGE_SIZE, ZOOM
 from training.export import QUANTIZATIONS, SHIPPED_QUANTIZATION
 from training.field.calibration import MIN_ANSWERED, MIN_PRECISION, FitData, fit_rule
 from training.field.data import FIELD, TOMATO
+from training.field.paired import paired_arm
 from training.field.protocol import ARMS, CHOSEN, SENT_FILENAME, served_arm
 from training.field.quantized import quantized_arm
-from training.field.served_views import PHONE_JPEG_QUALITY, PHONE_MAX_SIDE, SMALL_COPY
+from training.field.served_views import PHONE_COPY, PHONE_JPEG_QUALITY, PHONE_MAX_SIDE, SMALL_COPY
 
 POTATO_CLASSES = ("early_blight", "late_blight", "healthy", "bacterial_wilt")
 TARGETS = {
@@ -313,8 +314,11 @@ def build_report(folder: Path) -> dict:
         report["cases"] = case_report(results[fitted_on], photos, rule)
         report["shipped_rule"] = report["cases"]["rule"]
         if copies:
+            # Against the 800 px copy; on the same fold models where they were judged on it (``training.field.paired``).
+            paired = paired_arm(fitted_on, PHONE_COPY)
+            reference = paired if paired in copies else served_arm(CHOSEN)
             report["phone_copies"] = compared(
-                folder, photos, results, arms, list(copies), served_arm(CHOSEN), {fitted_on: report["cases"]}
+                folder, photos, results, arms, list(copies), reference, {fitted_on: report["cases"]}
             )
         forms = list(quantized_forms(results, fitted_on))
         if forms:
@@ -342,22 +346,35 @@ def build_report(folder: Path) -> dict:
 
 def served_copies(results: dict) -> dict[str, dict]:
     """{arm: {"side", "quality", "note"}} for the shipped recipe's folds judged as the worker sees them, one
-    per phone copy measured (``fine_tuned_224-served``: 800 px; ``fine_tuned_224-served384``: 384 px),
-    largest first."""
-    pattern = re.compile(rf"^{re.escape(served_arm(CHOSEN))}(\d*)(?:q(\d+))?$")
+    per phone copy measured (``fine_tuned_224-served``: 800 px; ``fine_tuned_224-served384``: 384 px), largest
+    first; then those folds' models judged on another copy (``fine_tuned_224-served384-sent800``,
+    ``training.field.paired``)."""
+    number = r"(\d*)(?:q(\d+))?"
+    pattern = re.compile(rf"^{re.escape(served_arm(CHOSEN))}{number}(?:-sent{number})?$")
     found = {}
     for name in results:
         if match := pattern.match(name):
-            found[name] = (int(match.group(1) or PHONE_MAX_SIDE), int(match.group(2) or PHONE_JPEG_QUALITY))
+            side, quality, sent_side, sent_quality = match.groups()
+            run = (int(side or PHONE_MAX_SIDE), int(quality or PHONE_JPEG_QUALITY))
+            sent = (int(sent_side), int(sent_quality or PHONE_JPEG_QUALITY)) if sent_side else None
+            found[name] = (run, sent)
     small = (SMALL_COPY.side, SMALL_COPY.quality)
+
+    def note(run: tuple[int, int], sent: tuple[int, int] | None) -> str:
+        if sent:
+            return f"the {run[0]} px run's fold models, held-out photos sent at {sent[0]} px, JPEG {sent[1] / 100:g}"
+        return (
+            f"the shipped recipe, held-out photos as the worker sees them: sent at {run[0]} px, JPEG {run[1] / 100:g}"
+            + (" (the small copy the phone sends first)" if run == small else "")
+        )
+
+    def order(item):
+        run, sent = item[1]
+        return (-run[0], -run[1], sent is not None, -(sent or run)[0], -(sent or run)[1])
+
     return {
-        name: {
-            "side": side,
-            "quality": quality,
-            "note": f"the shipped recipe, held-out photos as the worker sees them: sent at {side} px, "
-            f"JPEG {quality / 100:g}" + (" (the small copy the phone sends first)" if (side, quality) == small else ""),
-        }
-        for name, (side, quality) in sorted(found.items(), key=lambda item: (-item[1][0], -item[1][1]))
+        name: {"side": (sent or run)[0], "quality": (sent or run)[1], "note": note(run, sent)}
+        for name, (run, sent) in sorted(found.items(), key=order)
     }
 
 

@@ -72,6 +72,14 @@ class Command(BaseCommand):
             help="keep each fold's trained head in this folder (to judge a quantized form of it later)",
         )
         parser.add_argument(
+            "--paired-sides",
+            type=int,
+            nargs="*",
+            default=[],
+            help="with --served-views and --keep-models: also judge each fold's kept model on held-out photos sent "
+            "at these sides (the same models on another copy: what the copy alone changes)",
+        )
+        parser.add_argument(
             "--quantized",
             nargs="*",
             default=[],
@@ -87,7 +95,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         from training.field.data import collect_pools
-        from training.field.protocol import ARMS, run_protocol, scaled
+        from training.field.paired import run_paired
+        from training.field.protocol import ARMS, run_protocol, scaled, served_arm
+        from training.field.quantized import run_quantized
         from training.field.report import write_report
         from training.field.served_views import PhoneCopy
 
@@ -98,8 +108,11 @@ class Command(BaseCommand):
             raise CommandError("--served-side and --served-quality need --served-views")
         if not copy.is_default and options["field_fraction"] < 1.0:
             raise CommandError("a learning-curve point is measured on the 800 px copy: drop --served-side")
-        if options["quantized"] and not (options["served_views"] and options["keep_models"]):
-            raise CommandError("--quantized needs --served-views and --keep-models (where the folds' heads are kept)")
+        kept = options["served_views"] and options["keep_models"]
+        if (options["quantized"] or options["paired_sides"]) and not kept:
+            raise CommandError(
+                "--quantized and --paired-sides need --served-views and --keep-models (where the folds' heads are kept)"
+            )
         if not (1 <= copy.quality <= 100) or copy.side < 1:
             raise CommandError("--served-quality is 1 to 100 and --served-side a positive number of pixels")
         recipes = {name: scaled(recipe, epochs=options["epochs"] or recipe.epochs) for name, recipe in ARMS.items()}
@@ -132,11 +145,20 @@ class Command(BaseCommand):
             served_copy=copy,
             models_dir=options["keep_models"],
         )
-        if options["quantized"]:
-            from training.field.protocol import served_arm
-            from training.field.quantized import run_quantized
-
-            for arm in options["arms"]:
+        for arm in options["arms"] if kept else []:
+            for side in options["paired_sides"]:
+                run_paired(
+                    pools,
+                    out,
+                    served_arm(arm, copy),
+                    recipes[arm],
+                    weights_argument(options["weights"]),
+                    options["keep_models"],
+                    PhoneCopy(side, copy.quality),
+                    options["cache"],
+                    log=self.stdout.write,
+                )
+            if options["quantized"]:
                 run_quantized(
                     pools,
                     out,
