@@ -70,6 +70,7 @@
       var file = input.files && input.files[0];
       if (!file) return;
       event.preventDefault();
+      if (root.LeafStore && root.LeafStore.holdOriginals) root.LeafStore.holdOriginals();  // this leaf first
       var button = document.getElementById("add-leaf-button");
       button.disabled = true;
       var box = document.createElement("div");
@@ -104,6 +105,7 @@
             error.setAttribute("role", "alert");
             error.textContent = answer.body.error || text("uploadFailed", "Sending failed. Please try again.");
             form.parentNode.insertBefore(error, form);
+            sendOriginals();  // held for this leaf: go on
             return null;
           }
           form.submit();  // the server is unwell: the plain form says what happened

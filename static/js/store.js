@@ -183,17 +183,31 @@
     return run("readwrite", function (store) { return store.delete(entry.key); }, ORIGINALS);
   }
 
+  // A leaf's small copy goes first: while one is being sent the larger copies hold, and the piece on its
+  // way is dropped (the server keeps the pieces it had; sending resumes from there).
+  var held = false;
+  var pieceInFlight = null;
+
+  function holdOriginals() {
+    held = true;
+    if (pieceInFlight) pieceInFlight.abort();
+  }
+
   // One larger copy, in pieces from what the server already holds; resolves when it is there or
-  // refused for good, rejects when the network fails (it resumes next time).
+  // refused for good, rejects when the network fails or sending is held (it resumes next time).
   function sendOriginal(entry, api) {
     var url = api + "/" + entry.submissionId + "/photos/" + entry.position + "/original";
     var total = entry.blob.size;
     function piece(start) {
       if (start >= total) return Promise.resolve();
+      if (held) return Promise.reject(new Error("held"));
       var end = Math.min(total, start + PIECE_BYTES);
+      pieceInFlight = root.AbortController ? new AbortController() : null;
       return fetch(url, { method: "PUT", body: entry.blob.slice(start, end), credentials: "same-origin",
+        signal: pieceInFlight ? pieceInFlight.signal : undefined,
         headers: { "Content-Range": "bytes " + start + "-" + (end - 1) + "/" + total,
           "Content-Type": "application/octet-stream" } }).then(function (response) {
+        pieceInFlight = null;
         return response.json().catch(function () { return {}; }).then(function (body) {
           if (response.status === 200) return body.complete ? null : piece(body.received);
           if (response.status === 409) return piece(body.received || 0);
@@ -214,6 +228,7 @@
 
   // Sends the larger copies still on the phone, one at a time; resolves with how many are left.
   function sendOriginals(api) {
+    held = false;
     var locks = root.navigator && root.navigator.locks;
     function work() {
       return run("readonly", function (store) { return store.getAll(); }, ORIGINALS).then(function (entries) {
@@ -231,5 +246,5 @@
   }
 
   root.LeafStore = { all: all, save: save, put: put, flush: flush, refresh: refresh, saveOriginals: saveOriginals,
-    sendOriginals: sendOriginals, SYNC_TAG: "leaf-doctor-send" };
+    sendOriginals: sendOriginals, holdOriginals: holdOriginals, SYNC_TAG: "leaf-doctor-send" };
 })(self);

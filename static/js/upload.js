@@ -41,6 +41,7 @@
     errorBox.hidden = false;
     progress.hidden = true;
     button.disabled = false;
+    if (store) store.sendOriginals(api).catch(function () { /* held for this case: go on */ });
   }
 
   function chosen() {
@@ -156,6 +157,7 @@
     progress.hidden = false;
     progressText.textContent = text("preparing", "Preparing photo…");
     bar.style.width = "0";
+    if (store) store.holdOriginals();  // this case's small copies first
     Promise.all(files.map(window.LeafPhotos.prepare)).then(function (photos) {
       if (navigator.onLine === false && store) return queue(photos, fields);
       progressText.textContent = text("sending", "Sending photo…");
