@@ -44,7 +44,10 @@ def calibration_photos(image_size: int, count: int):
     return [load_model_input(str(path), image_size) for path in paths[:count]]
 
 
-def convert(model_dir: Path, calibration: int) -> dict[str, Path]:
+QUANTIZED_FORMS = ("float32", "dynamic", "int8")
+
+
+def convert(model_dir: Path, calibration: int, forms: tuple[str, ...] = QUANTIZED_FORMS) -> dict[str, Path]:
     """{form: TFLite file}: the shipped file, and the other forms converted from its Keras file."""
     from classifier.registry.artifacts import KERAS_FILENAME, MODEL_FILENAME, ModelManifest, read_keras_model
     from training.export import export_tflite
@@ -52,7 +55,7 @@ def convert(model_dir: Path, calibration: int) -> dict[str, Path]:
     model = read_keras_model(model_dir / KERAS_FILENAME)
     size = ModelManifest.read(model_dir).image_size
     files = {"float16 (shipped)": model_dir / MODEL_FILENAME}
-    for form in ("float32", "dynamic", "int8"):
+    for form in forms:
         started = time.perf_counter()
         representative = calibration_photos(size, calibration) if form == "int8" else ()
         files[form] = export_tflite(model, OUT_DIR / f"model-{form}.tflite", form, representative)
@@ -94,6 +97,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=100, help="timed rounds (each form, both ways, per round)")
     parser.add_argument("--calibration", type=int, default=CALIBRATION_PHOTOS, help="photos calibrating int8")
     parser.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped one)")
+    parser.add_argument("--forms", nargs="+", default=list(QUANTIZED_FORMS), choices=QUANTIZED_FORMS)
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings.production")
@@ -109,7 +113,7 @@ def main() -> None:
     model_dir = args.model or Path(settings.DEFAULT_MODEL_DIR)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     print(f"model: {model_dir}; converting (TensorFlow {__import__('tensorflow').__version__})")
-    files = convert(model_dir, args.calibration)
+    files = convert(model_dir, args.calibration, tuple(args.forms))
 
     photo = sorted((Path(settings.DATA_ROOT) / "field-potato-magelang" / "late_blight").iterdir())[0]
     size = int(__import__("json").loads((model_dir / "labels.json").read_text())["image_size"])

@@ -47,18 +47,19 @@ def test_inference_benchmark_prints_its_ratios():
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed (`make browser`)")
 def test_slow_network_benchmark_reaches_a_diagnosis():
-    figures = json.loads(run_benchmark("benchmarks/slow_network.py", "--runs", "1", "--json"))
+    figures = json.loads(run_benchmark("benchmarks/slow_network.py", "--runs", "1", "--quick", "--json"))
     assert figures["first_load_bytes"] > 0
     assert len(figures["submit_to_diagnosis_seconds_slow3g"]) == 1
     assert figures["diagnoses"] and all(diagnosis.strip() for diagnosis in figures["diagnoses"])
     assert figures["pages_loaded"] == [1]  # the answer came in place, from the upload's own response
     assert figures["photo_sent_bytes_median"] < 60_000  # the small copy first
     leaves = figures["case_of_three_leaves_slow3g"][0]["leaves"]
-    assert 1 <= len(leaves) <= 3 and all(leaf["seconds"] > 0 and leaf["answer"] for leaf in leaves)
+    assert 1 <= len(leaves) <= 2 and all(leaf["seconds"] > 0 and leaf["answer"] for leaf in leaves)
 
 
 @pytest.mark.tensorflow
 def test_quantized_benchmark_times_every_form_both_ways():
-    output = run_benchmark("benchmarks/quantized.py", "--repeats", "2", "--calibration", "4")
-    for form in ("float16 (shipped)", "float32", "dynamic", "int8"):
+    # Two forms here (each conversion costs seconds); `benchmarks/quantized.py` alone times all four.
+    output = run_benchmark("benchmarks/quantized.py", "--repeats", "2", "--calibration", "4", "--forms", "int8")
+    for form in ("float16 (shipped)", "int8"):
         assert len(re.findall(rf"^\s*{re.escape(form)}\s+\d+\.\d+\s+(3 x 1|1 x 3)\s", output, re.MULTILINE)) == 2, form
