@@ -5,7 +5,9 @@ copy, and never needed for the answer."""
 from __future__ import annotations
 
 import io
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -131,10 +133,13 @@ def test_unknown_photos_are_not_found(client, case):
 
 
 def test_pieces_of_copies_that_stopped_arriving_are_deleted_after_a_day(client, case):
+    """Judged by when a piece last came, not the case's age: a phone offline for days still resumes."""
     content = larger_copy()
     send(client, case, content, 0, 1000)
-    assert originals.forget_partial_originals() == 0  # the case is new: the phone may still resume
-    Photo.objects.filter(submission_id=case).update(created_at=timezone.now() - timedelta(days=2))
+    assert originals.forget_partial_originals() == 0  # a piece came just now: the phone may still resume
+    two_days_ago = (timezone.now() - timedelta(days=2)).timestamp()
+    for piece in (Path(default_storage.path("partial")) / f"{case}-0").iterdir():
+        os.utime(piece, (two_days_ago, two_days_ago))
     assert originals.forget_partial_originals() == 1
     assert client.get(f"/api/v1/submissions/{case}/photos/0/original").json()["received"] == 0
 
@@ -152,3 +157,13 @@ def test_officers_see_the_larger_copy_once_it_arrived(client, case, officer, dja
         send(client, case, content, 0, len(content))
     with Image.open(io.BytesIO(b"".join(officer_client.get(url).streaming_content))) as image:
         assert image.size == (800, 600)
+
+
+def test_a_piece_declared_over_1_mb_is_refused_before_it_is_read(client, case):
+    response = client.put(
+        f"/api/v1/submissions/{case}/photos/0/original",
+        b"x" * (originals.MAX_PIECE_BYTES + 1),
+        content_type="application/octet-stream",
+        HTTP_CONTENT_RANGE=f"bytes 0-{originals.MAX_PIECE_BYTES}/{originals.MAX_PIECE_BYTES + 1}",
+    )
+    assert response.status_code == 413 and response.json()["error"]

@@ -88,7 +88,7 @@ def wait_for_answer(submission_id: UUID | str, seconds: float, is_answered) -> b
         return False  # this process's waiting threads are all taken: answer now, the page asks later
     try:
         deadline = time.monotonic() + seconds
-        client = _client(seconds)
+        client = _client(settings.ANSWER_WAIT_SECONDS)  # one client a process: its timeout fits every wait
         while True:
             left = deadline - time.monotonic()
             if left <= 0.01:

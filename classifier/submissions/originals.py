@@ -147,7 +147,7 @@ def receive_piece(submission_id: UUID | str, position: int, start: int, total: i
 
 
 def forget_partial_originals(older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete the pieces of larger copies that stopped arriving (cases older than ``older_than``); returns
+    """Delete the pieces of larger copies that stopped arriving (none written for ``older_than``); returns
     how many pieces."""
     try:
         folders, _ = default_storage.listdir(PARTIAL_DIR)
@@ -156,15 +156,11 @@ def forget_partial_originals(older_than: timedelta = timedelta(days=1)) -> int:
     cutoff = timezone.now() - older_than
     deleted = 0
     for folder in folders:
-        submission_id, _, position = folder.rpartition("-")
-        try:
-            photo = Photo.objects.filter(submission_id=submission_id, position=position).only("created_at").first()
-        except (ValueError, ValidationError):
-            photo = None
-        if photo is not None and photo.created_at > cutoff:
-            continue
         _, files = default_storage.listdir(f"{PARTIAL_DIR}/{folder}")
-        for name in files:
-            default_storage.delete(f"{PARTIAL_DIR}/{folder}/{name}")
+        names = [f"{PARTIAL_DIR}/{folder}/{name}" for name in files]
+        if names and max(default_storage.get_modified_time(name) for name in names) > cutoff:
+            continue  # a phone is still sending it
+        for name in names:
+            default_storage.delete(name)
             deleted += 1
     return deleted

@@ -86,32 +86,39 @@
       form.appendChild(box);
       var old = document.getElementById("form-error");
       if (old) old.remove();
-      root.LeafPhotos.prepare(file).then(function (photo) {
+      function refused(message) {
+        box.remove();
+        button.disabled = false;
+        var error = document.createElement("div");
+        error.className = "error";
+        error.id = "form-error";
+        error.setAttribute("role", "alert");
+        error.textContent = message || text("uploadFailed", "Sending failed. Please try again.");
+        form.parentNode.insertBefore(error, form);
+        sendOriginals();  // held for this leaf: go on
+      }
+      var photo = null;
+      root.LeafPhotos.prepare(file).then(function (prepared) {
+        photo = prepared;
         var data = new FormData();
         data.append("image", photo.small, "leaf.jpg");
         return root.LeafPhotos.post(api + root.LeafPhotos.ANSWER_QUERY, data, function (loaded, total) {
           bar.style.width = Math.round((100 * loaded) / total) + "%";
-        }).then(function (answer) {
-          if ((answer.status === 201 || answer.status === 202) && answer.body.html) {
-            keepOriginal(answer.body, photo);
-            return show(answer.body.html, null);
-          }
-          if (answer.status >= 400 && answer.status < 500) {
-            box.remove();
-            button.disabled = false;
-            var error = document.createElement("div");
-            error.className = "error";
-            error.id = "form-error";
-            error.setAttribute("role", "alert");
-            error.textContent = answer.body.error || text("uploadFailed", "Sending failed. Please try again.");
-            form.parentNode.insertBefore(error, form);
-            sendOriginals();  // held for this leaf: go on
-            return null;
-          }
-          form.submit();  // the server is unwell: the plain form says what happened
-          return null;
         });
-      }).catch(function () { form.submit(); });
+      }).then(function (answer) {
+        if ((answer.status === 201 || answer.status === 202) && answer.body.html) {
+          keepOriginal(answer.body, photo);
+          show(answer.body.html, null);
+        } else if (answer.status >= 400 && answer.status < 500) {
+          refused(answer.body.error);
+        } else {
+          form.submit();  // the server answered but is unwell: the plain form says what happened
+        }
+      }, function () {
+        // No answer (no network, or cut off): the photo may have arrived; sending it again is the farmer's
+        // choice, never automatic (the same leaf twice would count twice).
+        refused("");
+      });
     });
   }
 

@@ -105,8 +105,9 @@
         delete item.blobs;
         delete item.originals;
         delete item.phone;  // the server has it now; the phone keeps no copy
-        return put(item).then(function () {
-          return larger ? saveOriginals(item.submissionId, 0, larger) : null;
+        // The larger copies move to their own store before the case's item forgets them.
+        return (larger ? saveOriginals(item.submissionId, 0, larger) : Promise.resolve()).then(function () {
+          return put(item);
         }).then(function () { notify(item); return item; });
       });
     });

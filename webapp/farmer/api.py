@@ -16,6 +16,7 @@ from classifier.submissions import services as submission_services
 from webapp.farmer.forms import AddPhotoForm, SubmissionForm, add_photo_error
 from webapp.farmer.openapi import openapi_document
 from webapp.farmer.presenters import present_submission, submission_dict
+from webapp.middleware.request_size import declared_length
 from webapp.ratelimits import original_limit, upload_limit
 
 
@@ -126,6 +127,8 @@ def photo_original(request: HttpRequest, submission_id, position: int) -> JsonRe
             return _progress(originals.progress(submission_id, position))
         if getattr(request, "limited", False):
             return _too_many_requests()
+        if declared_length(request) > originals.MAX_PIECE_BYTES:  # refused before the body is read
+            return JsonResponse({"error": "A piece is at most 1 MB."}, status=413)
         span = _content_range(request)
         if span is None:
             message = "Send a piece with Content-Range: bytes START-END/TOTAL matching its body."
