@@ -100,14 +100,7 @@
     form.elements.farmer_agreed.checked = false;
   });
 
-  function draw(bitmap, maxSide) {
-    var scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
-    var canvas = document.createElement("canvas");
-    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
-    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
-    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-    return canvas;
-  }
+  var draw = window.LeafPhotos.draw;  // the farmer page's, one way to shrink a photo
 
   // Resolves {blob, thumb}: redrawn upright at most MAX_SIDE (no EXIF on the way), or the file as it is when
   // the browser cannot decode it (the server says why).

@@ -67,5 +67,5 @@
   // The query that asks for the answer in the response (one round trip) with the result page's HTML.
   var ANSWER_QUERY = "?wait=2&fragment=1";
 
-  root.LeafPhotos = { prepare: prepare, post: post, ANSWER_QUERY: ANSWER_QUERY };
+  root.LeafPhotos = { prepare: prepare, post: post, draw: draw, ANSWER_QUERY: ANSWER_QUERY };
 })(self);

@@ -38,7 +38,7 @@ from webapp.dashboard.views.queue import render_dashboard
 
 VISITS_PER_PAGE = 15
 #: What the Collect page needs offline, besides the page itself (kept by its service worker).
-OFFLINE_STATIC = ["css/dashboard.css", "js/collect-store.js", "js/collect.js", "js/sw-register.js"]
+OFFLINE_STATIC = ["css/dashboard.css", "js/photos.js", "js/collect-store.js", "js/collect.js", "js/sw-register.js"]
 
 
 def _visit_or_404(visit_id):
